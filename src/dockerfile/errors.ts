@@ -1,0 +1,58 @@
+/**
+ * Every front-end error carries the source range it is about, so any later
+ * stage (engine, CLI, TUI) can say "Dockerfile:12: ...".
+ */
+export interface SourceRange {
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+}
+
+export class DockerfileError extends Error {
+  readonly isUserError = true;
+  readonly exitCode = 2;
+  /** The file name to show; filled in by whoever knows it (the CLI or engine). */
+  file: string | undefined;
+  constructor(
+    readonly detail: string,
+    readonly range: SourceRange | undefined,
+    file?: string,
+  ) {
+    super(detail);
+    this.name = 'DockerfileError';
+    this.file = file;
+    this.message = this.format();
+  }
+
+  /** Attach the file name and refresh the message; returns this for chaining. */
+  withFile(file: string): this {
+    this.file = file;
+    this.message = this.format();
+    return this;
+  }
+
+  private format(): string {
+    const where = this.file ?? 'Dockerfile';
+    return this.range ? `${where}:${this.range.startLine}: ${this.detail}` : `${where}: ${this.detail}`;
+  }
+}
+
+/** The text does not parse as a Dockerfile. */
+export class ParseError extends DockerfileError {
+  override name = 'ParseError';
+}
+
+/** Parses, but an instruction's arguments or flags are wrong. */
+export class InstructionError extends DockerfileError {
+  override name = 'InstructionError';
+}
+
+/** Variable expansion failed (bad substitution, ${v:?msg}, unterminated quote). */
+export class ShellLexError extends Error {
+  readonly isUserError = true;
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShellLexError';
+  }
+}
