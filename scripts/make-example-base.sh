@@ -34,6 +34,6 @@ nogroup:x:65534:
 user:x:1000:
 GROUP
 chown 1000:1000 "$rootfs/home/user" 2>/dev/null || true
-tar --numeric-owner --owner=0 --group=0 --mtime='2024-01-01 00:00:00Z' --sort=name \
+tar --numeric-owner --mtime='2024-01-01 00:00:00Z' --sort=name \
   -C "$rootfs" -cf "$work/rootfs.tar" .
 node "$here/bin/layerlab.js" "$@" import "$work/rootfs.tar" layerlab/busybox:latest
