@@ -1,0 +1,108 @@
+/**
+ * Reads a file as the container would see it through a stack of unpacked
+ * layer dirs (topmost first, overlay whiteouts and opaque dirs honoured),
+ * without mounting anything. The engine needs this before a step runs, e.g. to
+ * resolve USER names from /etc/passwd or to check that a WORKDIR exists.
+ */
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, posix } from 'node:path';
+
+const maxSymlinkHops = 40;
+
+type Lookup = { kind: 'found'; layerDir: string; type: 'file' | 'dir' | 'symlink' | 'other' } | { kind: 'absent' };
+
+function isWhiteout(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isCharacterDevice() && st.rdev === 0;
+  } catch {
+    return false;
+  }
+}
+
+function isOpaque(dir: string): boolean {
+  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
+    try {
+      const out = execFileSync('getfattr', ['--only-values', '--absolute-names', '-n', name, dir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      if (out.trim() === 'y') return true;
+    } catch {
+      // No such attribute (or no getfattr): not opaque as far as we can tell.
+    }
+  }
+  return false;
+}
+
+/** Finds the topmost layer that decides what `rel` (no leading slash) is. */
+function lookup(layers: string[], rel: string): Lookup {
+  const parts = rel.split('/').filter(Boolean);
+  for (const layer of layers) {
+    // A whiteout or opaque dir in this layer at any ancestor hides what is below.
+    let hidden = false;
+    for (let i = 1; i <= parts.length; i++) {
+      const p = join(layer, ...parts.slice(0, i));
+      if (isWhiteout(p)) return { kind: 'absent' };
+      if (i < parts.length) {
+        try {
+          if (lstatSync(p).isDirectory() && isOpaque(p)) hidden = true;
+        } catch {
+          // not in this layer
+        }
+      }
+    }
+    const full = join(layer, ...parts);
+    try {
+      const st = lstatSync(full);
+      const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+      return { kind: 'found', layerDir: layer, type };
+    } catch {
+      // not in this layer
+    }
+    if (hidden) return { kind: 'absent' };
+  }
+  return { kind: 'absent' };
+}
+
+/** Resolves symlinks the way a chroot would, one path element at a time. */
+export function resolveInStack(layers: string[], path: string): { layerDir: string; rel: string; type: string } | undefined {
+  let pending = path.split('/').filter(Boolean);
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const [head, ...rest] = pending;
+    pending = rest;
+    if (head === '.') continue;
+    if (head === '..') {
+      done.pop();
+      continue;
+    }
+    const rel = [...done, head].join('/');
+    const found = lookup(layers, rel);
+    if (found.kind === 'absent') return undefined;
+    if (found.type === 'symlink') {
+      if (++hops > maxSymlinkHops) return undefined;
+      const target = readlinkSync(join(found.layerDir, rel));
+      if (target.startsWith('/')) done.length = 0;
+      pending = [...target.split('/').filter(Boolean), ...pending];
+      continue;
+    }
+    done.push(head!);
+    if (pending.length === 0) return { layerDir: found.layerDir, rel: done.join('/'), type: found.type };
+  }
+  return { layerDir: layers[0] ?? '/', rel: '', type: 'dir' };
+}
+
+export function readFileFromStack(layers: string[], path: string): Buffer | undefined {
+  const found = resolveInStack(layers, posix.normalize(path));
+  if (!found || found.type !== 'file') return undefined;
+  return readFileSync(join(found.layerDir, found.rel));
+}
+
+export function statInStack(layers: string[], path: string): 'file' | 'dir' | 'other' | undefined {
+  const found = resolveInStack(layers, posix.normalize(path));
+  if (!found) return undefined;
+  return found.type === 'file' ? 'file' : found.type === 'dir' ? 'dir' : 'other';
+}
