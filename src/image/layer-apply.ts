@@ -374,6 +374,8 @@ class LayerApplier {
 
   private async applyWhiteout(name: string, parentParts: string[], base: string): Promise<void> {
     const mode = this.options.whiteouts;
+    const hidden = base.slice(whiteoutPrefix.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') throw new LayerPathTraversalError(name);
     const parent = await resolveDirectoryInRoot(this.target, parentParts, {
       create: mode === 'overlay',
       entryName: name,
@@ -396,10 +398,6 @@ class LayerApplier {
       // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not content.
       this.warn('aufs-metadata', name, `AUFS metadata entry ${name} ignored`);
       return;
-    }
-    const hidden = base.slice(whiteoutPrefix.length);
-    if (hidden === '' || hidden === '.' || hidden === '..' || hidden.includes('/')) {
-      throw new LayerPathTraversalError(name);
     }
     const relative = [...parent, hidden].join('/');
     if (this.written.has(relative)) return; // this layer's own content is not hidden by its own whiteout
