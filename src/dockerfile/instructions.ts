@@ -382,7 +382,7 @@ function inlineFile(heredoc: Heredoc): InlineFile {
 }
 
 /** `<<-`: strip leading tabs from every line of the body. */
-export function chompHeredocContent(content: string): string {
+function chompHeredocContent(content: string): string {
   return content.replace(/^\t+/gm, '');
 }
 

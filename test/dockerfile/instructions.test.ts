@@ -105,7 +105,7 @@ describe('RUN', () => {
   it('rejects bad mounts with the line', () => {
     const error = parseError('run', ['x'], { flags: ['--mount=type=volume,target=/x'], line: 4 });
     expect(error.detail).toMatch(/^unsupported mount type "volume"/);
-    expect(error.range.startLine).toBe(4);
+    expect(error.range?.startLine).toBe(4);
     expect(parseError('run', ['x'], { flags: ['--mount=type=bind,from=$STAGE,target=/x'] }).detail).toBe(
       "'from' doesn't support variable expansion, define alias stage instead",
     );
