@@ -1,7 +1,10 @@
 import type { Command } from '../command.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { parseCommand } from './parse.js';
 
 /**
  * Every subcommand, in the order `layerlab --help` lists them. Each lives in
  * its own file and is added here with one line.
  */
-export const commands: Command[] = [];
+export const commands: Command[] = [parseCommand, pullCommand, pushCommand];
