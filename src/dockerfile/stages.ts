@@ -41,6 +41,8 @@ export type StageBase =
 export interface StageDependency extends SourceRange {
   /** What makes the stage need it. */
   via: 'from' | 'copy' | 'mount';
+  /** The reference as written: base name, --from value or mount from=. */
+  reference: string;
   source: { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
 }
 
@@ -227,8 +229,9 @@ function resolveFrom(
   };
   if (from.stageName !== undefined) stage.name = from.stageName;
   if (platform !== undefined) stage.platform = platform;
-  if (stageBase.kind === 'stage') stage.dependencies.push({ ...rangeOf(from), via: 'from', source: stageBase });
-  else if (stageBase.kind === 'image') stage.dependencies.push({ ...rangeOf(from), via: 'from', source: stageBase });
+  if (stageBase.kind !== 'scratch') {
+    stage.dependencies.push({ ...rangeOf(from), via: 'from', reference: base.result, source: stageBase });
+  }
   return stage;
 }
 
@@ -250,14 +253,14 @@ function stageUses(stage: Stage, byName: Map<string, number>, stageCount: number
         const index = byName.get(from.toLowerCase());
         source = index !== undefined ? { kind: 'stage', index } : { kind: 'image', ref: from };
       }
-      uses.push({ ...rangeOf(instruction), via: 'copy', source });
+      uses.push({ ...rangeOf(instruction), via: 'copy', reference: from, source });
     }
     if (instruction.kind === 'run') {
       for (const mount of instruction.mounts) {
         if (mount.from === undefined || mount.from === '') continue;
         const index = byName.get(mount.from.toLowerCase());
         const source: StageDependency['source'] = index !== undefined ? { kind: 'stage', index } : { kind: 'image', ref: mount.from };
-        uses.push({ ...rangeOf(instruction), via: 'mount', source });
+        uses.push({ ...rangeOf(instruction), via: 'mount', reference: mount.from, source });
       }
     }
   }
@@ -295,10 +298,11 @@ function reachableStages(target: Stage, stages: Stage[]): Stage[] {
       if (dependency.source.kind !== 'stage') continue;
       const used = stages[dependency.source.index]!;
       if (used.index >= stage.index) {
-        throw new InstructionError(
-          `cannot copy from stage "${used.displayName}", it needs to be defined before current stage "${stage.displayName}"`,
-          rangeOf(dependency),
-        );
+        const message =
+          dependency.via === 'mount'
+            ? `cannot mount from stage "${dependency.reference}" to "${stage.displayName}", stage needs to be defined before current command`
+            : `cannot copy from stage "${dependency.reference}", it needs to be defined before current stage "${stage.displayName}"`;
+        throw new InstructionError(message, rangeOf(dependency));
       }
       visit(used);
     }
