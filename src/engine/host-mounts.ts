@@ -1,0 +1,115 @@
+/**
+ * Overlay mounts the engine makes on the host itself, for the file operations
+ * that run in-process (COPY, ADD, WORKDIR's mkdir) rather than in the sandbox.
+ * They live under the store's tmp dir with a recognisable name, so a session
+ * that dies before unmounting leaves something `sweepHostMounts` finds at the
+ * next start. Needs root (a rootless session does these steps in the sandbox).
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const mountDirPrefix = 'mnt-';
+
+export class HostMountError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly args: string[],
+  ) {
+    super(message);
+    this.name = 'HostMountError';
+  }
+}
+
+async function mountOverlay(options: string, target: string): Promise<void> {
+  const args = ['-t', 'overlay', 'overlay', '-o', options, target];
+  try {
+    await run('mount', args);
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new HostMountError(`could not mount the step's overlay: ${stderr || (err as Error).message}`, 'mount', args);
+  }
+}
+
+/** Escapes a path for overlayfs' comma- and colon-separated options. */
+function escapeOverlayPath(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:');
+}
+
+export interface HostMount {
+  /** The merged view. */
+  path: string;
+  release(): Promise<void>;
+}
+
+/**
+ * A writable overlay: lowerDirs (topmost first) under upperDir. `volatile`
+ * skips the sync on unmount; a step's upper dir does not need to survive a
+ * crash (PERF-NOTES: 2 ms instead of up to 110 ms).
+ */
+export async function mountWritable(tmpDir: string, lowerDirs: string[], upperDir: string, workDir: string): Promise<HostMount> {
+  const base = await mkdtemp(join(tmpDir, mountDirPrefix));
+  const merged = join(base, 'merged');
+  await mkdir(merged);
+  const lowers = lowerDirs.length > 0 ? lowerDirs : [await emptyDir(base)];
+  await mountOverlay(
+    `lowerdir=${lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(upperDir)},workdir=${escapeOverlayPath(workDir)},volatile`,
+    merged,
+  );
+  return { path: merged, release: () => unmountAndRemove(base, merged) };
+}
+
+/** A read-only view of a stack of layers, e.g. the source of COPY --from. */
+export async function mountReadOnly(tmpDir: string, lowerDirs: string[]): Promise<HostMount> {
+  const base = await mkdtemp(join(tmpDir, mountDirPrefix));
+  const merged = join(base, 'merged');
+  await mkdir(merged);
+  // overlayfs wants two lower dirs when there is no upper dir.
+  const lowers = [...lowerDirs];
+  while (lowers.length < 2) lowers.push(await emptyDir(base, `empty${lowers.length}`));
+  await mountOverlay(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}`, merged);
+  return { path: merged, release: () => unmountAndRemove(base, merged) };
+}
+
+async function emptyDir(base: string, name = 'empty'): Promise<string> {
+  const dir = join(base, name);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+async function unmountAndRemove(base: string, merged: string): Promise<void> {
+  try {
+    await run('umount', [merged]);
+  } catch {
+    // Busy (a process still has it open): detach now, the kernel frees it later.
+    await run('umount', ['-l', merged]).catch(() => undefined);
+  }
+  await rm(base, { recursive: true, force: true });
+}
+
+/** Unmounts what an earlier, killed session left mounted under tmpDir. */
+export async function sweepHostMounts(tmpDir: string): Promise<number> {
+  let mountinfo: string;
+  try {
+    mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return 0;
+  }
+  const prefix = `${tmpDir}/${mountDirPrefix}`;
+  const stale = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mp): mp is string => !!mp && decodeMountPath(mp).startsWith(prefix))
+    .map(decodeMountPath)
+    .sort((a, b) => b.length - a.length);
+  for (const mp of stale) await run('umount', ['-l', mp]).catch(() => undefined);
+  return stale.length;
+}
+
+function decodeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
