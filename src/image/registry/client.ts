@@ -311,8 +311,11 @@ function networkErrorText(err: unknown): string {
   const code = errorCode(err);
   const message = e?.cause?.message ?? e?.message ?? String(err);
   if (code === 'ECONNREFUSED') return 'connection refused (is the registry running, and is it HTTPS or plain HTTP? see --insecure-registry)';
-  if (code === 'EPROTO' || /wrong version number|ssl/i.test(message)) {
-    return `TLS failed (${message}); for a plain-HTTP registry pass --insecure-registry`;
+  if (/wrong version number|packet length too long/i.test(message)) {
+    return 'it does not answer HTTPS (TLS handshake failed); for a plain-HTTP registry pass --insecure-registry HOST:PORT';
+  }
+  if (code === 'EPROTO' || /ssl|certificate/i.test(message)) {
+    return `TLS failed (${message.split('\n')[0]!.trim()}); for a plain-HTTP registry pass --insecure-registry HOST:PORT`;
   }
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
