@@ -6,6 +6,7 @@
  * reject with a ShellLexError whose message matches BuildKit's.
  */
 import { ShellLexError } from './errors.js';
+import { goQuote } from './go-quote.js';
 import type { ShellEnv, WordResult } from './shell-env.js';
 import {
   ShellPatternError,
@@ -89,14 +90,19 @@ export class ShellLex {
       return { result: text, words, matched: scan.matched, unmatched: scan.unmatched };
     } catch (err) {
       if (err instanceof WordError || err instanceof ShellPatternError) {
-        throw new ShellLexError(`failed to process ${JSON.stringify(word)}: ${err.message}`);
+        throw new ShellLexError(`failed to process ${goQuote(word)}: ${err.message}`);
       }
       throw err;
     }
   }
 }
 
-/** Accumulates split words; mirrors BuildKit's rules for when a word ends. */
+/**
+ * Accumulates split words; mirrors BuildKit's rules for when a word ends.
+ * Each nested `${...}` word gets its own splitter. (BuildKit's newest lex.go
+ * shares one buffer between nested calls, so ProcessWords("a${x:-b}") loses
+ * the "a"; we keep the behaviour of its earlier versions.)
+ */
 class WordSplitter {
   private current = '';
   /** True once something (possibly an empty quoted string) started a word. */

@@ -175,4 +175,9 @@ describe('errors', () => {
     expect(err.isUserError).toBe(true);
     expect(err.exitCode).toBe(2);
   });
+
+  it('quotes the word as Go %q does', () => {
+    const err = lexError(() => lex.processWord('\u0001한${}', env));
+    expect(err.message).toBe('failed to process "\\x01한${}": syntax error: bad substitution');
+  });
 });
