@@ -1,0 +1,317 @@
+/**
+ * Turns a RunSpec into the files of a run dir and the outer command line:
+ *
+ *   setpriv --pdeathsig KILL unshare [--user --map-root-user [--map-auto]]
+ *       --mount --uts --ipc --pid [--net] --fork --kill-child -- /bin/sh setup.sh
+ *
+ * `--pdeathsig KILL` kills unshare when layerlab dies (even by SIGKILL), and
+ * `--kill-child` then kills the namespace's pid 1, which takes every process
+ * and every mount of the sandbox with it.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import { InvalidRunSpecError, UnmappedIdError } from './errors.js';
+import { makeEtcFiles } from './etc-files.js';
+import { HOST_PATH, hostTool } from './host-tools.js';
+import { toHostId, type IdMapping } from './id-mapping.js';
+import {
+  createRunDir,
+  DEVICE_NODES,
+  newRunId,
+  writeDevTemplate,
+  writeStubLayer,
+  defaultStateDir,
+  type Mountpoint,
+} from './run-dir.js';
+import { isOverlayRootfs, type MountSpec, type RunSpec } from './run-spec.js';
+import { buildSetupScript, execLine, type FstabEntry, type MountpointStep } from './setup-script.js';
+
+export interface PreparedRun {
+  runDir: string;
+  /** The rootfs's writable dir: where created mountpoints are removed from. */
+  writableDir: string;
+  command: string;
+  args: string[];
+  /** Environment of the outer command (host PATH; the container's env is in the script). */
+  env: Record<string, string>;
+}
+
+export interface PrepareOptions {
+  pty?: { term: string };
+}
+
+const ETC_FILES = [
+  ['/etc/hosts', 'etc-hosts'],
+  ['/etc/resolv.conf', 'etc-resolv.conf'],
+  ['/etc/hostname', 'etc-hostname'],
+] as const;
+
+export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions = {}): PreparedRun {
+  validate(spec);
+  checkIdsMapped(spec, mapping);
+  const stateDir = spec.stateDir ?? defaultStateDir();
+  const id = newRunId();
+  const hostname = spec.hostname ?? id;
+  const overlay = isOverlayRootfs(spec.rootfs) ? spec.rootfs : undefined;
+  const writableDir = overlay ? overlay.upperDir : (spec.rootfs as { dir: string }).dir;
+  const runDir = createRunDir(stateDir, id, writableDir);
+  const root = overlay ? join(runDir, 'root') : writableDir;
+  const rootless = mapping.kind !== 'host';
+
+  const etc = makeEtcFiles(spec.network, hostname, spec.extraHosts ?? [], {
+    hosts: readOptional('/etc/hosts'),
+    resolvConf: readOptional('/etc/resolv.conf'),
+  });
+  writeFileSync(join(runDir, 'etc-hosts'), etc.hosts, { mode: 0o644 });
+  writeFileSync(join(runDir, 'etc-resolv.conf'), etc.resolvConf, { mode: 0o644 });
+  writeFileSync(join(runDir, 'etc-hostname'), etc.hostname, { mode: 0o644 });
+  writeDevTemplate(join(runDir, 'dev'));
+
+  const mounts = spec.mounts ?? [];
+  const mountpoints: Mountpoint[] = [
+    { path: '/proc', kind: 'dir' },
+    { path: '/dev', kind: 'dir' },
+    { path: '/sys', kind: 'dir' },
+    ...ETC_FILES.map(([path]) => ({ path, kind: 'file' as const })),
+    ...mounts.map((m) => ({ path: posix.normalize(m.target), kind: mountKind(m) })),
+  ];
+
+  let rootMount: FstabEntry | undefined;
+  let rootMountCwd: string | undefined;
+  if (overlay) {
+    const stub = join(runDir, 'stub');
+    writeStubLayer(stub, mountpoints);
+    resetWorkDir(overlay.workDir);
+    const lower = [...overlay.lowerDirs, stub];
+    let dirs = { lower, upper: overlay.upperDir, work: overlay.workDir };
+    // mount(2) takes at most a page of options; long layer lists are given
+    // relative to their common parent, where mount runs.
+    if (overlayOptions(dirs, rootless).length > 3000) {
+      rootMountCwd = commonParent([...lower, overlay.upperDir, overlay.workDir]);
+      const rel = (p: string) => posix.relative(rootMountCwd!, p) || '.';
+      dirs = { lower: lower.map(rel), upper: rel(overlay.upperDir), work: rel(overlay.workDir) };
+    }
+    rootMount = { source: 'overlay', target: root, type: 'overlay', options: overlayOptions(dirs, rootless) };
+  }
+
+  const under = (p: string) => posix.join(root, p);
+  // sysfs can only be mounted by the owner of the network namespace: as root,
+  // or rootless with a namespace of its own. Otherwise bind the host's.
+  const ownsNetns = !rootless || spec.network === 'none';
+  const systemMounts: MountpointStep[] = [
+    step('/proc', 'dir', 'fail', { source: 'proc', target: under('/proc'), type: 'proc', options: 'nosuid,nodev,noexec' }),
+    step('/sys', 'dir', 'fail', ownsNetns
+      ? { source: 'sysfs', target: under('/sys'), type: 'sysfs', options: 'ro,nosuid,nodev,noexec' }
+      : { source: '/sys', target: under('/sys'), type: 'none', options: 'bind,ro' }),
+    step('/dev', 'dir', 'fail', {
+      source: 'tmpfs', target: under('/dev'), type: 'tmpfs', options: 'nosuid,strictatime,mode=755,size=65536k',
+    }),
+  ];
+  // gid 5 (tty) for new ptys, as Docker does, if the container has that gid.
+  const ttyGid = toHostId(mapping.gidMap, 5) !== undefined ? ',gid=5' : '';
+  const devMounts: FstabEntry[] = [
+    ...DEVICE_NODES.map((node) => ({ source: `/dev/${node}`, target: under(`/dev/${node}`), type: 'none', options: 'bind' })),
+    { source: 'devpts', target: under('/dev/pts'), type: 'devpts', options: `newinstance,ptmxmode=0666,mode=0620,nosuid,noexec${ttyGid}` },
+    { source: 'shm', target: under('/dev/shm'), type: 'tmpfs', options: 'nosuid,nodev,noexec,mode=1777,size=65536k' },
+  ];
+  const laterMounts: MountpointStep[] = [
+    ...ETC_FILES.map(([path, file]) =>
+      step(path, 'file', 'skip', { source: join(runDir, file), target: under(path), type: 'none', options: 'bind' }),
+    ),
+    ...mounts.map((m) => step(posix.normalize(m.target), mountKind(m), 'fail', extraMountEntry(m, under))),
+  ];
+  // Pty mode: script(1) opens /dev/ptmx before the chroot, so in this mount
+  // namespace the host paths must lead to the container's devpts instance.
+  const hostOverMounts: FstabEntry[] = options.pty
+    ? [
+        { source: under('/dev/pts'), target: '/dev/pts', type: 'none', options: 'bind' },
+        { source: under('/dev/pts/ptmx'), target: '/dev/ptmx', type: 'none', options: 'bind' },
+      ]
+    : [];
+
+  const env = [...spec.env];
+  if (options.pty && !env.some((e) => e.startsWith('TERM='))) env.push(`TERM=${options.pty.term}`);
+  const groupArgs =
+    mapping.kind === 'single'
+      ? ['--keep-groups'] // setgroups(2) is denied without newgidmap
+      : spec.user.groups.length > 0
+        ? ['--groups', spec.user.groups.join(',')]
+        : ['--clear-groups'];
+  const execArgv = [
+    hostTool('env'), '-i', '--', ...env,
+    hostTool('setpriv'), '--regid', String(spec.user.gid), ...groupArgs, '--',
+    hostTool('unshare'), `--root=${root}`, `--wd=${posix.normalize(spec.cwd)}`,
+    ...(spec.user.uid !== 0 ? ['--setuid', String(spec.user.uid)] : []),
+    '--', ...spec.argv,
+  ];
+  let ptyRelayScript: string | undefined;
+  if (options.pty) {
+    ptyRelayScript = join(runDir, 'exec.sh');
+    writeFileSync(ptyRelayScript, `${execLine(execArgv)}\n`);
+  }
+
+  const script = buildSetupScript({
+    runDir,
+    root,
+    rootMount,
+    rootMountCwd,
+    systemMounts,
+    devTemplate: join(runDir, 'dev'),
+    devMounts,
+    laterMounts,
+    hostOverMounts,
+    hostname,
+    hostnameMethod: rootless ? 'command' : 'proc',
+    bringUpLoopback: spec.network === 'none',
+    execArgv,
+    ptyRelayScript,
+  });
+  const setupScript = join(runDir, 'setup.sh');
+  writeFileSync(setupScript, script);
+
+  const userns =
+    mapping.kind === 'subordinate'
+      ? ['--user', '--map-root-user', '--map-auto']
+      : mapping.kind === 'single'
+        ? ['--user', '--map-root-user']
+        : [];
+  const args = [
+    '--pdeathsig', 'KILL',
+    hostTool('unshare'), ...userns, '--mount', '--uts', '--ipc', '--pid',
+    ...(spec.network === 'none' ? ['--net'] : []),
+    '--fork', '--kill-child',
+    '--', '/bin/sh', setupScript,
+  ];
+  // The mountpoint of the assembled rootfs. On the host side it stays empty:
+  // the overlay exists only in the sandbox's mount namespace.
+  if (overlay) mkdirSync(root);
+  return {
+    runDir,
+    writableDir,
+    command: hostTool('setpriv'),
+    args,
+    env: {
+      PATH: HOST_PATH,
+      SHELL: '/bin/sh',
+      ...(options.pty ? { TERM: options.pty.term } : {}),
+    },
+  };
+}
+
+function step(target: string, kind: 'file' | 'dir', onSymlink: 'skip' | 'fail', entry: FstabEntry): MountpointStep {
+  return { target, kind, onSymlink, entry };
+}
+
+function mountKind(m: MountSpec): 'file' | 'dir' {
+  if (m.type === 'tmpfs') return 'dir';
+  return statSync(m.source).isDirectory() ? 'dir' : 'file';
+}
+
+function extraMountEntry(m: MountSpec, under: (p: string) => string): FstabEntry {
+  const target = under(posix.normalize(m.target));
+  if (m.type === 'tmpfs') {
+    const size = m.sizeBytes !== undefined ? `,size=${m.sizeBytes}` : '';
+    return { source: 'tmpfs', target, type: 'tmpfs', options: `nosuid,nodev,mode=1777${size}${m.readonly ? ',ro' : ''}` };
+  }
+  return { source: m.source, target, type: 'none', options: m.readonly ? 'bind,ro' : 'bind' };
+}
+
+function overlayOptions(dirs: { lower: string[]; upper: string; work: string }, rootless: boolean): string {
+  // volatile: no sync on unmount (2 ms instead of 16–110 ms); a build's upper
+  // dir need not survive a crash. userxattr: overlay in a user namespace.
+  return `lowerdir=${dirs.lower.join(':')},upperdir=${dirs.upper},workdir=${dirs.work},volatile${rootless ? ',userxattr' : ''}`;
+}
+
+function commonParent(paths: string[]): string {
+  const split = paths.map((p) => p.split('/'));
+  const first = split[0] ?? [];
+  let n = 0;
+  while (n < first.length && split.every((s) => s[n] === first[n])) n++;
+  return first.slice(0, n).join('/') || '/';
+}
+
+/**
+ * overlayfs' work dir must be empty of a previous mount's state; after a
+ * `volatile` mount it even refuses to mount until work/incompat/volatile is
+ * gone. Overlay leaves `work` at mode 000, so open it up first.
+ */
+function resetWorkDir(workDir: string): void {
+  const work = join(workDir, 'work');
+  if (!existsSync(work)) return;
+  removeWorkDir(workDir, false);
+}
+
+/**
+ * Removes an overlay work dir (or only its contents with `keepDir`). Rootless
+ * overlay leaves a mode-000 `work` subdir that a plain recursive rm cannot
+ * enter.
+ */
+export function removeWorkDir(workDir: string, removeSelf = true): void {
+  const openUp = (dir: string) => {
+    try {
+      chmodSync(dir, 0o700);
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) openUp(join(dir, entry.name));
+      }
+    } catch {
+      // not ours or already gone; rm reports what matters
+    }
+  };
+  openUp(workDir);
+  if (removeSelf) {
+    rmSync(workDir, { recursive: true, force: true });
+  } else {
+    for (const entry of readdirSync(workDir)) rmSync(join(workDir, entry), { recursive: true, force: true });
+  }
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const CONTAINER_PATH = /^\//;
+
+function validate(spec: RunSpec): void {
+  if (spec.argv.length === 0) throw new InvalidRunSpecError('argv is empty');
+  if (!CONTAINER_PATH.test(spec.cwd)) throw new InvalidRunSpecError(`cwd must be an absolute path: ${spec.cwd}`);
+  for (const e of spec.env) {
+    if (e.indexOf('=') <= 0) throw new InvalidRunSpecError(`env entry is not KEY=value: ${JSON.stringify(e)}`);
+  }
+  for (const m of spec.mounts ?? []) {
+    if (!CONTAINER_PATH.test(m.target) || posix.normalize(m.target) === '/') {
+      throw new InvalidRunSpecError(`mount target must be an absolute path below /: ${m.target}`);
+    }
+    if (m.type !== 'tmpfs' && !existsSync(m.source)) throw new InvalidRunSpecError(`mount source does not exist: ${m.source}`);
+  }
+  if (spec.hostname !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(spec.hostname)) {
+    throw new InvalidRunSpecError(`invalid hostname: ${spec.hostname}`);
+  }
+  if (isOverlayRootfs(spec.rootfs)) {
+    const { lowerDirs, upperDir, workDir } = spec.rootfs;
+    for (const dir of [...lowerDirs, upperDir, workDir]) {
+      // overlayfs splits its options on "," and lower dirs on ":".
+      if (!dir.startsWith('/') || /[,:\s]/.test(dir)) {
+        throw new InvalidRunSpecError(`overlay dir must be an absolute path without ",", ":" or spaces: ${dir}`);
+      }
+      if (!existsSync(dir)) throw new InvalidRunSpecError(`overlay dir does not exist: ${dir}`);
+    }
+  } else if (!existsSync(spec.rootfs.dir)) {
+    throw new InvalidRunSpecError(`rootfs dir does not exist: ${spec.rootfs.dir}`);
+  }
+}
+
+function checkIdsMapped(spec: RunSpec, mapping: IdMapping): void {
+  const who = userInfo().username;
+  if (toHostId(mapping.uidMap, spec.user.uid) === undefined) throw new UnmappedIdError('uid', spec.user.uid, who);
+  if (toHostId(mapping.gidMap, spec.user.gid) === undefined) throw new UnmappedIdError('gid', spec.user.gid, who);
+  if (mapping.kind !== 'single') {
+    for (const g of spec.user.groups) {
+      if (toHostId(mapping.gidMap, g) === undefined) throw new UnmappedIdError('gid', g, who);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Per-run state on the host: `<stateDir>/runs/<id>/`. It holds the files the
+ * container sees through bind mounts (/etc/hosts, resolv.conf, hostname), the
+ * stub layer, the /dev template, the setup script and its log, and an owner
+ * record so `sweepLeftovers` can tell a dead run from a live one.
+ *
+ * The stub layer is the LOWEST overlay lower dir: empty files and dirs at
+ * every mountpoint (/proc, /dev, /sys, /etc/hosts, extra mount targets). An
+ * image that has them shows its own; one that lacks them (FROM scratch) sees
+ * the stubs. Either way nothing is created in the upper dir for a mount.
+ */
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export interface RunOwner {
+  pid: number;
+  /** /proc/PID/stat start time, so a reused pid is not mistaken for the owner. */
+  startTime: string;
+  /** The rootfs's writable dir (upper dir or plain dir) the run may create mountpoints in. */
+  writableDir: string;
+}
+
+export interface Mountpoint {
+  /** Container path, absolute and normalized. */
+  path: string;
+  kind: 'file' | 'dir';
+}
+
+/** `$TMPDIR/layerlab-sandbox-<uid>`: per user, so rootless and root runs do not collide. */
+export function defaultStateDir(): string {
+  return join(tmpdir(), `layerlab-sandbox-${process.getuid?.() ?? 0}`);
+}
+
+export function runsDir(stateDir: string): string {
+  return join(stateDir, 'runs');
+}
+
+export function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22; the command name (field 2) may hold spaces, so count from its ")".
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function createRunDir(stateDir: string, id: string, writableDir: string): string {
+  mkdirSync(runsDir(stateDir), { recursive: true, mode: 0o700 });
+  const dir = join(runsDir(stateDir), id);
+  mkdirSync(dir, { mode: 0o700 });
+  const owner: RunOwner = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', writableDir };
+  writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner));
+  return dir;
+}
+
+export function readRunOwner(runDir: string): RunOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(runDir, 'owner.json'), 'utf8')) as RunOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Empty files and dirs at each mountpoint, parents 0755, like a fresh rootfs. */
+export function writeStubLayer(dir: string, mountpoints: Mountpoint[]): void {
+  mkdirSync(dir, { mode: 0o755 });
+  for (const mp of mountpoints) {
+    const hostPath = join(dir, mp.path);
+    mkdirSync(mp.kind === 'dir' ? hostPath : dirname(hostPath), { recursive: true, mode: 0o755 });
+    if (mp.kind === 'file') writeFileSync(hostPath, '', { mode: 0o644 });
+  }
+}
+
+/**
+ * What `cp -a` copies into the container's fresh /dev tmpfs: the device
+ * mountpoints, pts and shm dirs, and Docker's symlinks.
+ */
+export const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+
+export function writeDevTemplate(dir: string): void {
+  mkdirSync(dir, { mode: 0o755 });
+  for (const node of DEVICE_NODES) writeFileSync(join(dir, node), '', { mode: 0o666 });
+  mkdirSync(join(dir, 'pts'), { mode: 0o755 });
+  mkdirSync(join(dir, 'shm'), { mode: 0o1777 });
+  chmodSync(join(dir, 'shm'), 0o1777); // mkdir's mode is filtered by the umask
+  const links: [string, string][] = [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+    ['ptmx', 'pts/ptmx'],
+    ['core', '/proc/kcore'],
+  ];
+  for (const [name, target] of links) symlinkSync(target, join(dir, name));
+}
+
+/**
+ * Removes the mountpoints a run had to create in the writable dir (listed in
+ * `created-mountpoints`, parents before children), deepest first, and only
+ * while they are still an empty file or an empty dir: a dir the process
+ * filled is its change, not ours. Returns the container paths removed.
+ */
+export function removeCreatedMountpoints(runDir: string, writableDir: string): string[] {
+  let listed: string[];
+  try {
+    listed = readFileSync(join(runDir, 'created-mountpoints'), 'utf8').split('\n').filter((p) => p.startsWith('/'));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const path of [...listed].reverse()) {
+    const hostPath = join(writableDir, path);
+    try {
+      const st = lstatSync(hostPath);
+      if (st.isDirectory()) {
+        if (readdirSync(hostPath).length > 0) continue;
+        rmdirSync(hostPath);
+      } else if (st.isFile() && st.size === 0) {
+        unlinkSync(hostPath);
+      } else {
+        continue;
+      }
+      removed.push(path);
+    } catch {
+      // Already gone, or not ours to remove.
+    }
+  }
+  return removed.reverse();
+}
+
+export function removeRunDir(runDir: string): void {
+  rmSync(runDir, { recursive: true, force: true });
+}
