@@ -9,12 +9,20 @@ import type { DockerfileAst, InstructionNode } from './ast.js';
 import { goQuote, goQuoteList } from './go-quote.js';
 
 export function dumpInstruction(node: InstructionNode): string {
-  let out = node.keyword;
-  if (node.flags.length > 0) out += ' ' + goQuoteList(node.flags);
-  if (node.nested) out += ' (' + dumpInstruction(node.nested) + ')';
-  for (const arg of node.args) out += ' ' + goQuote(arg);
-  // Go trims the dump with strings.TrimSpace; only an empty keyword can leave a blank.
-  return out.replace(/^ +/, '');
+  // ONBUILD chains can be thousands deep; build the text inside out without recursion.
+  const chain: InstructionNode[] = [];
+  for (let n: InstructionNode | undefined = node; n; n = n.nested) chain.push(n);
+  let inner = '';
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const n = chain[i]!;
+    let out = n.keyword;
+    if (n.flags.length > 0) out += ' ' + goQuoteList(n.flags);
+    if (i < chain.length - 1) out += ' (' + inner + ')';
+    for (const arg of n.args) out += ' ' + goQuote(arg);
+    // Go trims each dump with strings.TrimSpace; only an empty keyword can leave a blank.
+    inner = out.replace(/^ +/, '');
+  }
+  return inner;
 }
 
 /** The dump of the whole file, with the trailing newline the result files have. */

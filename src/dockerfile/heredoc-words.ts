@@ -10,6 +10,8 @@
  * only used to recognise heredoc words and their delimiter names.
  */
 
+import { ParseError } from './errors.js';
+
 export interface HeredocWordOptions {
   rawQuotes: boolean;
   rawEscapes: boolean;
@@ -261,5 +263,12 @@ class Scan {
 
 /** Split `text` into words as BuildKit's lexer does for heredoc detection; throws HeredocWordError. */
 export function splitHeredocWords(text: string, options: HeredocWordOptions): string[] {
-  return new Scan(text, options).processStopOn(EOF, options.rawEscapes).words;
+  try {
+    return new Scan(text, options).processStopOn(EOF, options.rawEscapes).words;
+  } catch (err) {
+    // Each `${` nests one level; a line of them can exhaust the JS stack,
+    // which Go's growable stacks never do. Say so instead of crashing.
+    if (err instanceof RangeError) throw new ParseError('variable references nested too deeply to parse', undefined);
+    throw err;
+  }
 }

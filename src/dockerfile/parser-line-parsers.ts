@@ -33,7 +33,6 @@ export interface ParsedLine {
 interface ArgsResult {
   args: ByteString[];
   json: boolean;
-  nested?: ParsedLine;
 }
 
 type LineParser = (rest: ByteString, escapeToken: string) => ArgsResult;
@@ -45,26 +44,33 @@ const MAX_JSON_DEPTH = 10000;
 const noArgs = (): ArgsResult => ({ args: [], json: false });
 
 /**
- * splitCommand: the keyword, the leading `--flags`, and the rest (trimmed).
+ * splitCommand plus the instruction's argument parser. ONBUILD wraps another
+ * instruction; chains (`ONBUILD ONBUILD ...`) are walked in a loop, not by
+ * recursion, because Go's growable stacks accept any depth a line allows.
  */
 export function parseInstructionLine(line: ByteString, escapeToken: string): ParsedLine {
-  const parts = splitOnBlanks(trimSpace(line), 2);
-  const keyword = goToLower(parts[0]!);
-  let flags: ByteString[] = [];
-  let rest: ByteString = '';
-  if (parts.length === 2) [rest, flags] = extractBuilderFlags(parts[1]!);
-  rest = trimSpace(rest);
-
-  const parse = DISPATCH.get(keyword) ?? parseIgnore;
-  const result = parse(rest, escapeToken);
-  return {
-    keyword: byteStringToText(keyword),
-    flags: flags.map(byteStringToText),
-    args: result.args.map(byteStringToText),
-    json: result.json,
-    ...(result.nested ? { nested: result.nested } : {}),
-    original: byteStringToText(line),
-  };
+  const chain: ParsedLine[] = [];
+  let text: ByteString | undefined = line;
+  while (text !== undefined) {
+    const parts = splitOnBlanks(trimSpace(text), 2);
+    const keyword = goToLower(parts[0]!);
+    let flags: ByteString[] = [];
+    let rest: ByteString = '';
+    if (parts.length === 2) [rest, flags] = extractBuilderFlags(parts[1]!);
+    rest = trimSpace(rest);
+    const wrapsInstruction = keyword === 'onbuild' && rest !== '';
+    const result = wrapsInstruction ? noArgs() : (DISPATCH.get(keyword) ?? parseIgnore)(rest, escapeToken);
+    chain.push({
+      keyword: byteStringToText(keyword),
+      flags: flags.map(byteStringToText),
+      args: result.args.map(byteStringToText),
+      json: result.json,
+      original: byteStringToText(text),
+    });
+    text = wrapsInstruction ? rest : undefined;
+  }
+  for (let i = chain.length - 2; i >= 0; i--) chain[i]!.nested = chain[i + 1]!;
+  return chain[0]!;
 }
 
 /**
@@ -322,10 +328,6 @@ const parseHealthConfig: LineParser = (rest, escapeToken) => {
   return { args: [rest.slice(0, sep), ...command.args], json: command.json };
 };
 
-/** ONBUILD: the rest is an instruction of its own. */
-const parseSubCommand: LineParser = (rest, escapeToken) =>
-  rest === '' ? noArgs() : { args: [], json: false, nested: parseInstructionLine(rest, escapeToken) };
-
 const DISPATCH: ReadonlyMap<string, LineParser> = new Map<string, LineParser>([
   ['add', parseMaybeJSONToList],
   ['arg', parseNameOrNameVal],
@@ -338,7 +340,8 @@ const DISPATCH: ReadonlyMap<string, LineParser> = new Map<string, LineParser>([
   ['healthcheck', parseHealthConfig],
   ['label', parseNameVal('LABEL')],
   ['maintainer', parseString],
-  ['onbuild', parseSubCommand],
+  // ONBUILD's instruction is parsed by parseInstructionLine itself; alone it has no arguments.
+  ['onbuild', noArgs],
   ['run', parseMaybeJSON],
   ['shell', parseMaybeJSON],
   ['stopsignal', parseString],

@@ -200,7 +200,17 @@ function canContainHeredoc(parsed: ParsedLine): boolean {
 }
 
 function toNode(parsed: ParsedLine, range: SourceRange, heredocs: Heredoc[], comments: string[]): InstructionNode {
-  const node: InstructionNode = {
+  const top = nodeOf(parsed, range, heredocs, comments);
+  // The wrapped instructions have the same lines; BuildKit keeps heredocs on the ONBUILD node.
+  for (let node = top, inner = parsed.nested; inner; inner = inner.nested) {
+    node.nested = nodeOf(inner, range, [], []);
+    node = node.nested;
+  }
+  return top;
+}
+
+function nodeOf(parsed: ParsedLine, range: SourceRange, heredocs: Heredoc[], comments: string[]): InstructionNode {
+  return {
     startLine: range.startLine,
     endLine: range.endLine,
     keyword: parsed.keyword,
@@ -211,9 +221,6 @@ function toNode(parsed: ParsedLine, range: SourceRange, heredocs: Heredoc[], com
     original: parsed.original,
     comments,
   };
-  // The wrapped instruction has the same lines; BuildKit keeps its heredocs on the ONBUILD node.
-  if (parsed.nested) node.nested = toNode(parsed.nested, range, [], []);
-  return node;
 }
 
 /** Run a line-level step and give its range-less ParseErrors the instruction's lines. */
