@@ -39,7 +39,7 @@ export async function buildTar(entries: TarEntrySpec[]): Promise<Buffer> {
     await new Promise<void>((resolve, reject) => {
       const body = type === 'file' ? Buffer.from(spec.content ?? '') : undefined;
       if (body) pack.entry(header, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end();
+      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end(undefined);
     });
   }
   pack.finalize();
