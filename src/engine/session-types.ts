@@ -97,3 +97,61 @@ export type BuildEvent =
       message: string;
     }
   | { type: 'done'; imageId: string; manifestDigest: string; tags: string[] };
+
+/** One layer of the image as it stands after a step, for the layer pane. */
+export interface StackLayer {
+  /** The plan step that made it, or undefined for a layer of the base image. */
+  stepIndex: number | undefined;
+  diffId: string;
+  /** The history line that made it ("RUN /bin/sh -c ..." or the base's). */
+  createdBy: string;
+  size: number;
+}
+
+/** A shell opened inside the container as it is at some step (see openShell). */
+export interface ShellTarget {
+  step: number;
+  /** For a failed RUN: the state before the step, or after it with its partial writes. */
+  state: 'before' | 'after';
+}
+
+/**
+ * What the TUI and CLI may ask of a build session (engine/session.ts). Every
+ * method that runs steps serialises behind the one running now.
+ */
+export interface SessionApi {
+  readonly dockerfilePath: string;
+  readonly contextDir: string;
+  readonly steps: readonly StepState[];
+  readonly breakpoints: ReadonlySet<number>;
+  /** True while a step runs. */
+  readonly busy: boolean;
+  /** Events as they happen, plus `{type:'state'}` whenever `steps` changed otherwise. */
+  subscribe(listener: (event: BuildEvent | { type: 'state' }) => void): () => void;
+  /** Runs the next pending step (in Dockerfile order, skipping stages the target does not need). */
+  next(): Promise<void>;
+  /** Runs until the step at `index` is done (or one fails). */
+  runTo(index: number): Promise<void>;
+  /** Runs until a breakpoint step is reached (not run) or the end. */
+  continue(): Promise<void>;
+  toggleBreakpoint(index: number): void;
+  /** Forgets the results from `index` on and runs to `index` again, without cache for that step. */
+  rerunFrom(index: number): Promise<void>;
+  /** Re-reads the Dockerfile (or takes `text`) and keeps every step above the first changed one. */
+  replan(text?: string): Promise<void>;
+  /** Kills the running step, if any. */
+  cancel(): void;
+  /** The change list of the layer a step made (or, for a failed RUN, its partial writes). */
+  changes(index: number): Promise<import('../layers/types.js').ChangeEntry[] | undefined>;
+  /** The layers of the image as it is after `index`, bottom first. */
+  layersAt(index: number): StackLayer[];
+  /** The change list of any layer of the session, by diff_id (base image layers included). */
+  layerChanges(diffId: string): Promise<import('../layers/types.js').ChangeEntry[]>;
+  /** A file's bytes as the container sees it after step `index` (or before it, `before: true`). */
+  readFile(index: number, path: string, before?: boolean): Buffer | undefined;
+  /** The step's log lines so far. */
+  log(index: number): readonly string[];
+  /** Writes the image of the target stage to the store (all steps must be done). */
+  finish(): Promise<{ imageId: string; manifestDigest: string; tags: string[] }>;
+  close(): Promise<void>;
+}

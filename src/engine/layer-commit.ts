@@ -1,0 +1,100 @@
+/**
+ * Turns a step's upper dir into a stored layer: the change list (cost grows
+ * with the change, not the filesystem), the layer blob written once with both
+ * digests, and the upper dir itself kept as the layer's unpacked dir, because
+ * it already has the overlay form later steps stack as a lower dir.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
+import { commitLayer } from '../layers/layer-tar-writer.js';
+import type { ChangeEntry } from '../layers/types.js';
+import { MediaTypes, type Descriptor } from '../image/oci-types.js';
+import type { Store } from '../image/store.js';
+import type { ChangeCounts } from './session-types.js';
+
+/** One layer of a stage's state: what the manifest lists and where it is unpacked. */
+export interface LayerRecord {
+  descriptor: Descriptor;
+  diffId: string;
+  /** Unpacked dir in the store, usable as an overlay lower dir. */
+  dir: string;
+  uncompressedSize?: number;
+}
+
+/**
+ * Paths the sandbox provides by mounting; when a rootfs lacks them the sandbox
+ * may leave copied-up parents, never the files, but a step must not claim them.
+ */
+export const sandboxMountpoints = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'proc', 'sys', 'dev'];
+
+export function countChanges(changes: readonly ChangeEntry[]): ChangeCounts {
+  const counts = { added: 0, modified: 0, deleted: 0 };
+  for (const c of changes) counts[c.kind]++;
+  return counts;
+}
+
+export async function detectChanges(upperDir: string, lowerDirs: readonly string[], ignore: readonly string[] = []): Promise<ChangeEntry[]> {
+  return changesFromUpperDir(upperDir, { lowerDirs, ignore });
+}
+
+export interface CommitOptions {
+  mapUid?: (uid: number) => number;
+  mapGid?: (gid: number) => number;
+}
+
+/**
+ * Writes the layer blob into the store and moves `upperDir` into place as the
+ * unpacked layer. When the store already has that diff_id unpacked (the same
+ * change made before), the upper dir is removed instead.
+ */
+export async function commitUpperDir(
+  store: Store,
+  changes: readonly ChangeEntry[],
+  upperDir: string,
+  options: CommitOptions = {},
+): Promise<LayerRecord> {
+  const tmpBlob = join(store.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+  let committed;
+  try {
+    committed = await commitLayer(changes, upperDir, tmpBlob, { mapUid: options.mapUid, mapGid: options.mapGid });
+    await syncFile(tmpBlob);
+    if (await store.hasBlob(committed.digest)) await rm(tmpBlob, { force: true });
+    else await rename(tmpBlob, store.blobPath(committed.digest));
+  } catch (err) {
+    await rm(tmpBlob, { force: true });
+    throw err;
+  }
+  const dir = store.unpackedLayerPath(committed.diffId);
+  await store.withLock(`layer-${committed.diffId.slice(7)}`, async () => {
+    if (await store.hasUnpackedLayer(committed.diffId)) {
+      await rm(upperDir, { recursive: true, force: true });
+    } else {
+      await rename(upperDir, dir);
+    }
+  });
+  return {
+    descriptor: { mediaType: MediaTypes.ociLayerGzip, digest: committed.digest, size: committed.size },
+    diffId: committed.diffId,
+    dir,
+    uncompressedSize: committed.uncompressedSize,
+  };
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function dirExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
