@@ -58,7 +58,8 @@ export {
   type ExpansionResult,
   type ExposedPort,
 } from './instruction-expansion.js';
-export { DEFAULT_PATH, StageScope, type ScopedStep, type StageScopeOptions } from './stage-scope.js';
+export { DEFAULT_PATH, StageScope, proxyEnv, type ScopedStep, type StageScopeOptions } from './stage-scope.js';
+export { runCommandPlan, summarizeHeredoc, type RunCommandPlan, type RunScriptFile } from './run-command.js';
 export {
   StageTargetError,
   findStage,

@@ -191,3 +191,17 @@ export class StageScope implements ShellEnv {
     return out;
   }
 }
+
+const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
+
+/**
+ * Proxy build args (HTTP_PROXY, https_proxy, ...) reach every RUN's
+ * environment without an ARG and stay out of history and the cache key, as
+ * BuildKit's llb.WithProxy does. Returns "KEY=value" in a stable order.
+ */
+export function proxyEnv(buildArgs: ReadonlyMap<string, string>): string[] {
+  return [...buildArgs]
+    .filter(([key]) => PROXY_ARGS.includes(key.toLowerCase()))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`);
+}
