@@ -126,11 +126,22 @@ export function trimLeftSpace(s: ByteString): ByteString {
 /** strings.TrimSpace. */
 export function trimSpace(s: ByteString): ByteString {
   const left = trimLeftSpace(s);
-  let end = 0;
-  for (let i = 0; i < left.length; ) {
-    const [r, w] = decodeRune(left, i);
-    i += w;
-    if (!isGoSpace(r)) end = i;
+  // Walk back rune by rune as utf8.DecodeLastRuneInString does, so trimming
+  // costs only what it removes.
+  let end = left.length;
+  while (end > 0) {
+    const last = left.charCodeAt(end - 1);
+    if (last < 0x80) {
+      if (!isGoSpace(last)) break;
+      end--;
+      continue;
+    }
+    let start = end - 1;
+    while (start > 0 && start > end - 4 && (left.charCodeAt(start) & 0xc0) === 0x80) start--;
+    const [r, w] = decodeRune(left, start);
+    // A sequence that does not end exactly here is one invalid byte: not a space.
+    if (start + w !== end || !isGoSpace(r)) break;
+    end = start;
   }
   return left.slice(0, end);
 }
