@@ -81,3 +81,4 @@ export {
   type Platform,
 } from './platform.js';
 export { instructionsToJson, type InstructionsJson } from './instructions-json.js';
+export { parseOnbuildTriggers } from './onbuild-triggers.js';
