@@ -1,0 +1,67 @@
+/**
+ * Errors of COPY and ADD. All of them are the user's to fix (a missing
+ * source, a bad flag, a checksum that does not match), so they carry
+ * `isUserError` and exit code 2, and name the source or destination path
+ * they are about. The engine adds the Dockerfile line in front.
+ */
+
+/** Which instruction failed, for messages: "COPY" or "ADD". */
+export type CopyCommandName = 'COPY' | 'ADD';
+
+export class CopyError extends Error {
+  readonly isUserError = true;
+  readonly exitCode = 2;
+  constructor(
+    readonly command: CopyCommandName,
+    readonly detail: string,
+    /** The source as written in the Dockerfile, when the error is about one. */
+    readonly source?: string,
+  ) {
+    super(`${command} failed: ${detail}`);
+    this.name = 'CopyError';
+  }
+}
+
+/** A source path (or the directory a wildcard searches) does not exist in the context or stage. */
+export class SourceNotFoundError extends CopyError {
+  override name = 'SourceNotFoundError';
+}
+
+/** A context source with `..` that climbs out of the build context. */
+export class SourceOutsideContextError extends CopyError {
+  override name = 'SourceOutsideContextError';
+}
+
+/** A source kind this instruction cannot take: a URL in COPY, a git repository. */
+export class UnsupportedSourceError extends CopyError {
+  override name = 'UnsupportedSourceError';
+}
+
+/** The destination cannot take what is copied: a file over a directory, a directory over a file. */
+export class DestinationError extends CopyError {
+  override name = 'DestinationError';
+  constructor(
+    command: CopyCommandName,
+    detail: string,
+    /** The destination path inside the image. */
+    readonly destination: string,
+    source?: string,
+  ) {
+    super(command, detail, source);
+  }
+}
+
+/** `--chmod` or `--checksum` or a source/destination combination that BuildKit refuses. */
+export class CopyOptionError extends CopyError {
+  override name = 'CopyOptionError';
+}
+
+/** ADD of a URL: the download failed or its checksum did not match. */
+export class RemoteSourceError extends CopyError {
+  override name = 'RemoteSourceError';
+}
+
+/** ADD of a local archive: an entry would land outside the destination, or has a type we cannot make. */
+export class ArchiveError extends CopyError {
+  override name = 'ArchiveError';
+}
