@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import type { Store } from '../../../src/image/store.js';
 import { MediaTypes } from '../../../src/image/oci-types.js';
+import { normalizeReference } from '../../../src/image/reference.js';
 
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -54,7 +55,7 @@ export interface SyntheticOptions {
   layerMediaType?: string;
 }
 
-/** Builds an image and writes all its blobs into `store`; sets `ref` when given. */
+/** Builds an image and writes all its blobs into `store`; sets `ref` (normalized) when given. */
 export async function writeSyntheticImage(store: Store, options: SyntheticOptions = {}, ref?: string): Promise<SyntheticImage> {
   const count = options.layers ?? 2;
   const format = options.format ?? 'oci';
@@ -96,7 +97,7 @@ export async function writeSyntheticImage(store: Store, options: SyntheticOption
     }),
   );
   const { digest: manifestDigest } = await store.writeBlob(manifestBytes);
-  if (ref) await store.setRef(ref, { digest: manifestDigest, mediaType });
+  if (ref) await store.setRef(normalizeReference(ref), { digest: manifestDigest, mediaType });
   return { manifestDigest, manifestBytes, mediaType, configDigest, layers };
 }
 
