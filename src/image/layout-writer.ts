@@ -137,7 +137,7 @@ class TarLayoutWriter implements LayoutWriter {
     for await (const chunk of check.tap(createReadStream(source))) {
       if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
     }
-    sink.end();
+    sink.end(undefined);
     await finished;
   }
 

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { imageCommands } from './image-commands.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { parseCommand } from './parse.js';
@@ -7,4 +8,4 @@ import { parseCommand } from './parse.js';
  * Every subcommand, in the order `layerlab --help` lists them. Each lives in
  * its own file and is added here with one line.
  */
-export const commands: Command[] = [parseCommand, pullCommand, pushCommand];
+export const commands: Command[] = [parseCommand, pullCommand, pushCommand, ...imageCommands];
