@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createReadStream, lstatSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLayerTarEntries } from '../../src/layers/layer-tar-reader.js';
 import { commitLayer, type CommittedLayer } from '../../src/layers/layer-tar-writer.js';
 import { changesFromUpperDir } from '../../src/layers/upper-dir-changes.js';
 import type { ChangeEntry } from '../../src/layers/types.js';
@@ -129,5 +130,40 @@ describe.skipIf(!isRoot)('commitLayer on a real overlay step', () => {
     expect(plain.digest).toBe(sha256File(plainPath));
     expect(plain.diffId).toBe(committed.diffId);
     expect(execFileSync('tar', ['-tvf', plainPath]).toString()).toMatch(/1000\/1001 .* chown.txt/);
+  });
+
+  it('reads its own layer back: the same entries, whiteouts and opaque dirs', async () => {
+    const read = await readLayerTarEntries(createReadStream(blobPath), blobPath);
+    const shape = (e: ChangeEntry) => ({
+      path: e.path,
+      deleted: e.kind === 'deleted',
+      type: e.kind === 'deleted' ? undefined : e.type,
+      size: e.kind === 'deleted' ? 0 : e.size,
+      mode: e.kind === 'deleted' ? 0 : e.mode,
+      uid: e.kind === 'deleted' ? 0 : e.uid,
+      gid: e.kind === 'deleted' ? 0 : e.gid,
+      mtime: Math.floor(e.mtime / 1000),
+      linkTarget: e.kind === 'deleted' ? undefined : e.linkTarget,
+      opaque: e.opaque ?? false,
+      xattrs: Object.keys(e.xattrs ?? {}),
+    });
+    const sorted = (list: ChangeEntry[]) => list.map(shape).sort((a, b) => (a.path < b.path ? -1 : 1));
+    expect(sorted(read)).toEqual(sorted(entries.filter((e) => e.type !== 'socket')));
+    expect(read.filter((e) => e.kind === 'added').length).toBe(entries.filter((e) => e.kind !== 'deleted').length);
+  });
+
+  it('reads an uncompressed tar written by GNU tar with long names', async () => {
+    const tarPath = join(overlay.root, 'gnu.tar');
+    execFileSync('tar', ['--format=gnu', '-cf', tarPath, '-C', overlay.upperDir, 'p'.repeat(100)]);
+    const read = await readLayerTarEntries(createReadStream(tarPath), tarPath);
+    expect(read.map((e) => e.path)).toContain(`${LONG_PATH_300}/f`);
+  });
+
+  it('rejects a file that is not a tar with a user error naming it', async () => {
+    const junk = join(overlay.root, 'junk.bin');
+    await expect(readLayerTarEntries(createReadStream('/etc/os-release'), junk)).rejects.toMatchObject({
+      isUserError: true,
+      message: expect.stringContaining(junk),
+    });
   });
 });
