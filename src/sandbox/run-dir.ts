@@ -51,6 +51,17 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** Whether `pid` is still the process that started at `startTime` (zombies count as gone). */
+export function isLiveProcess(pid: number, startTime: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] !== 'Z' && fields[19] === startTime;
+  } catch {
+    return false;
+  }
+}
+
 export function createRunDir(stateDir: string, id: string, writableDir: string): string {
   mkdirSync(runsDir(stateDir), { recursive: true, mode: 0o700 });
   const dir = join(runsDir(stateDir), id);

@@ -75,9 +75,6 @@ export async function run(spec: RunSpec): Promise<SandboxProcess> {
     return finish(prepared, code, signal, timer.fired, killer.killed, Date.now() - started);
   });
   result.catch(() => undefined); // reported through wait()
-  if (child.pid === undefined) {
-    // spawn failed synchronously (e.g. setpriv missing); 'error' rejects `closed`.
-  }
   return {
     pid: child.pid ?? -1,
     stdout: child.stdout!,
@@ -149,6 +146,9 @@ function finish(
   const createdMountpoints = removeCreatedMountpoints(prepared.runDir, prepared.writableDir);
   removeRunDir(prepared.runDir);
   if (!setupDone && !killed) throw new SandboxSetupError(prepared.command, prepared.args, log);
+  // util-linux 2.38's unshare cannot re-raise SIGKILL on itself and exits 1
+  // instead; report the kill we made.
+  if (killed) return { exitCode: null, signal: 'SIGKILL', timedOut, durationMs, createdMountpoints };
   return { exitCode: code, signal, timedOut, durationMs, createdMountpoints };
 }
 
@@ -166,11 +166,11 @@ function signalName(signal: number): NodeJS.Signals | null {
 }
 
 /**
- * Kills the sandbox: SIGKILL to the outer unshare and to the namespace's
- * pid 1 (whose death kills every other process in the namespace). Killing
- * pid 1 directly makes the end prompt instead of waiting on the
- * parent-death signal, and `namespaceGone` lets callers wait until the last
- * process of the namespace has really exited.
+ * Kills the sandbox: SIGKILL to the namespace's pid 1, whose death kills
+ * every other process in the namespace. The outer unshare then reaps it and
+ * exits with the same signal, so nothing is left as an orphan zombie. Only
+ * when pid 1 cannot be found (not forked yet) is the outer unshare killed,
+ * and its parent-death signal takes pid 1 down.
  */
 class NamespaceKiller {
   killed = false;
@@ -183,23 +183,33 @@ class NamespaceKiller {
     if (outer === undefined || this.killed) return;
     this.killed = true;
     this.initPid = childPidOf(outer);
-    for (const pid of [this.initPid, outer]) {
-      if (pid === undefined) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    try {
+      process.kill(this.initPid ?? outer, 'SIGKILL');
+    } catch {
+      // already gone
     }
   }
 
-  /** After a kill, wait (up to 5 s) until the namespace's pid 1 has been reaped. */
+  /**
+   * After a kill, wait (up to 5 s) until the namespace's pid 1 has exited. A
+   * pid 1 exits only after every other process of its namespace, so then the
+   * namespace is empty. A zombie counts as exited.
+   */
   async namespaceGone(): Promise<void> {
     const pid = this.initPid;
     if (pid === undefined) return;
-    for (let waited = 0; waited < 5000 && existsSync(`/proc/${pid}`); waited += 5) {
+    for (let waited = 0; waited < 5000 && isRunning(pid); waited += 5) {
       await new Promise((r) => setTimeout(r, 5));
     }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

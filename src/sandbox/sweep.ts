@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { processStartTime, readRunOwner, removeCreatedMountpoints, removeRunDir, runsDir } from './run-dir.js';
+import { isLiveProcess, readRunOwner, removeCreatedMountpoints, removeRunDir, runsDir } from './run-dir.js';
 
 export interface SweepReport {
   removedRunDirs: string[];
@@ -38,7 +38,7 @@ export function sweepLeftovers(stateDir: string): SweepReport {
   for (const id of ids) {
     const runDir = join(runsDir(stateDir), id);
     const owner = readRunOwner(runDir);
-    if (owner && processStartTime(owner.pid) === owner.startTime) continue; // still running
+    if (owner && isLiveProcess(owner.pid, owner.startTime)) continue; // still running
     if (owner) {
       report.removedMountpoints.push(...removeCreatedMountpoints(runDir, owner.writableDir).map((p) => join(owner.writableDir, p)));
     }
