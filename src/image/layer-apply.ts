@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { ExternalCommandError } from './atomic-file.js';
-import { decompressLayer, type DetectedCompression } from './layer-compression.js';
+import { decompressLayer, drainOrClose, type DetectedCompression } from './layer-compression.js';
 import {
   entryPathComponents,
   HardlinkEscapeError,
@@ -144,12 +144,7 @@ class LayerApplier {
           uncompressedSize += chunk.length;
           scanner.feed(chunk);
           if (extract.destroyed) continue;
-          if (!extract.write(chunk)) {
-            await new Promise<void>((resolve) => {
-              extract.once('drain', resolve);
-              extract.once('close', resolve);
-            });
-          }
+          if (!extract.write(chunk)) await drainOrClose(extract);
         }
         if (!extract.destroyed) extract.end(undefined);
       } catch (err) {

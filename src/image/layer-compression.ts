@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 
 /**
@@ -81,7 +80,7 @@ export async function* decompressLayer(
       for await (const chunk of rest()) {
         if (gunzip.destroyed) return;
         // 'close' too: a consumer that stops early destroys gunzip, and 'drain' never comes.
-        if (!gunzip.write(chunk)) await Promise.race([once(gunzip, 'drain'), once(gunzip, 'close')]);
+        if (!gunzip.write(chunk)) await drainOrClose(gunzip);
       }
       if (!gunzip.destroyed) gunzip.end();
     } catch (err) {
@@ -95,4 +94,17 @@ export async function* decompressLayer(
     await feeding;
     await iterator.return?.();
   }
+}
+
+/** Wait until a writable wants more data or is gone, leaving no listener behind. */
+export function drainOrClose(stream: { on(event: string, fn: () => void): unknown; off(event: string, fn: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }

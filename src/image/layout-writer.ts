@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { CorruptBlobError } from './store.js';
+import { drainOrClose } from './layer-compression.js';
 
 /**
  * Writes an image layout (OCI layout or docker-archive) file by file, either
@@ -135,7 +136,7 @@ class TarLayoutWriter implements LayoutWriter {
       });
     });
     for await (const chunk of check.tap(createReadStream(source))) {
-      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+      if (!sink.write(chunk)) await drainOrClose(sink);
     }
     sink.end(undefined);
     await finished;
