@@ -68,14 +68,9 @@ export const parseCommand: Command = {
         const { dumpBuildkitAst } = await import('../../dockerfile/ast-dump.js');
         io.stdout.write(dumpBuildkitAst(ast));
       } else {
-        const { parseInstruction } = await import('../../dockerfile/instructions.js');
-        const report = {
-          file: shownName,
-          directives: ast.directives,
-          escapeToken: ast.escapeToken,
-          warnings: ast.warnings,
-          instructions: ast.children.map(parseInstruction),
-        };
+        // The typed instructions' own JSON view (src/dockerfile/instructions-json.ts).
+        const { instructionsToJson } = await import('../../dockerfile/instructions-json.js');
+        const report = instructionsToJson(ast);
         io.stdout.write(JSON.stringify(report, null, 2) + '\n');
       }
       return 0;
