@@ -26,7 +26,8 @@ export function toContextFilter(filter: ContextExcludeFilter | undefined): Conte
   };
 }
 
-export const joinRel = (parent: string, name: string): string => (parent === '' ? name : `${parent}/${name}`);
+export const joinRel = (parent: string, name: string): string =>
+  parent === '' ? name : name === '' ? parent : `${parent}/${name}`;
 
 /**
  * Is the context path present? `hostPath` is where it is on disk, `relPath`
