@@ -73,7 +73,9 @@ export async function loadArchive(store: Store, path: string, onWarning?: (messa
 
 async function readDockerManifest(archive: ArchiveReader): Promise<DockerArchiveEntry[]> {
   const parsed = JSON.parse((await archive.readBuffer('manifest.json')).toString('utf8')) as unknown;
-  if (!Array.isArray(parsed) || parsed.some((e) => !e || typeof e.Config !== 'string' || !Array.isArray(e.Layers))) {
+  // A lone object is a registry manifest (e.g. skopeo's dir: transport), not a docker-archive.
+  if (!Array.isArray(parsed)) throw new UnknownArchiveError(archive.description);
+  if (parsed.some((e) => !e || typeof e.Config !== 'string' || !Array.isArray(e.Layers))) {
     throw new InvalidImageError(`${archive.description}: manifest.json`, 'expected an array of {Config, RepoTags, Layers}');
   }
   return parsed as DockerArchiveEntry[];
