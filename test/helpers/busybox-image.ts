@@ -66,6 +66,8 @@ export interface TestBaseImage extends BusyboxImage {
   tag: string;
   /** Same as manifestDigest: what the registry answers for the tag. */
   digest: string;
+  /** Pass as `insecureRegistries` to pull/push/engine options: the test registry is plain HTTP. */
+  insecureRegistries: string[];
 }
 
 /** GOARCH spelling of the host architecture, as image configs write it. */
@@ -301,5 +303,6 @@ async function pushTestBaseImage(): Promise<TestBaseImage> {
     repository: TEST_BASE_REPOSITORY,
     tag: TEST_BASE_TAG,
     digest: image.manifestDigest,
+    insecureRegistries: [registry],
   };
 }

@@ -128,6 +128,33 @@ describe('pull from the test registry', () => {
     }
   });
 
+  it('downloads at most three layers at a time', async () => {
+    const image = await publish({ layers: 6, layerSize: 16 * 1024 });
+    let inFlight = 0;
+    let peak = 0;
+    const proxy = await startFaultServer({
+      upstream: `http://${registry}`,
+      handle: async (req, res, ctx) => {
+        if (!image.layers.some((l) => req.url?.endsWith(l.digest))) return 'proxy';
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        const answer = await ctx.upstream();
+        await new Promise((r) => setTimeout(r, 100));
+        inFlight--;
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+      },
+    });
+    try {
+      const store = await freshStore();
+      await pullImage(store, `${proxy.host}/${image.repository}:v1`, { insecureRegistries: [proxy.host] });
+      expect(peak).toBe(3);
+      for (const layer of image.layers) expect(await store.hasBlob(layer.digest)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('pulls by digest and stores the ref under the digest', async () => {
     const store = await freshStore();
     const result = await pullImage(store, base.refByDigest, { insecureRegistries: [registry] });
