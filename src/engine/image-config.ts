@@ -5,7 +5,13 @@
  * for an image built either way.
  */
 import type { ContainerConfig, HistoryEntry, ImageConfig } from '../image/oci-types.js';
-import { formatGoDuration, formatGoStringSlice, formatGoValueSlice } from './go-format.js';
+import { formatGoDuration } from '../dockerfile/go-duration.js';
+import { goQuoteList as formatGoStringSlice } from '../dockerfile/go-quote.js';
+
+/** fmt %v of []string: [a b]. */
+function formatGoValueSlice(items: readonly string[]): string {
+  return `[${items.join(' ')}]`;
+}
 
 export const historyComment = 'buildkit.dockerfile.v0';
 
@@ -18,7 +24,7 @@ export function scratchConfig(platform: { os: string; architecture: string; vari
   const config: ImageConfig = {
     architecture: platform.architecture,
     os: platform.os,
-    config: { Env: [defaultPathEnv] },
+    config: { Env: [defaultPathEnv], WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [],
   };

@@ -13,7 +13,7 @@ import {
   runCreatedBy,
   scratchConfig,
 } from '../../src/engine/image-config.js';
-import { formatGoDuration } from '../../src/engine/go-format.js';
+import { formatGoDuration } from '../../src/dockerfile/go-duration.js';
 
 const at = new Date('2026-01-02T03:04:05Z');
 const fresh = () => scratchConfig({ os: 'linux', architecture: 'amd64' });
