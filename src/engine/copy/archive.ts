@@ -159,9 +159,8 @@ export async function extractTarArchive(file: string, compression: Compression, 
   const { stream, stop } = openDecompressed(file, compression);
   // Old v7 archives have no ustar magic; Go's archive/tar reads them, so do we.
   const tar = extract({ allowUnknownFormat: true } as Parameters<typeof extract>[0]);
-  const feeding = pipeline(stream, tar).catch((err: unknown) => {
-    throw new ArchiveError(options.command, `archive ${options.written}: ${(err as Error).message}`, options.written);
-  });
+  // A failure here also ends the entry loop below, which reports it.
+  const feeding = pipeline(stream, tar).catch(() => undefined);
   const impliedOwner = options.idMap ? options.idMap(0, 0) : { uid: 0, gid: 0 };
   const dirTimes: Array<{ path: string; mtime: number }> = [];
   try {
@@ -189,6 +188,9 @@ export async function extractTarArchive(file: string, compression: Compression, 
       options.copied.push({ from: `${options.fromLabel}:${name}`, to: inRootPath(options.destRoot, target) });
     }
     await feeding;
+  } catch (err) {
+    if (err instanceof ArchiveError || (err as { isUserError?: boolean }).isUserError) throw err;
+    throw new ArchiveError(options.command, `archive ${options.written}: ${(err as Error).message}`, options.written);
   } finally {
     stop();
   }
