@@ -161,7 +161,6 @@ class BlobUploader {
 
   async push(blob: Descriptor & { kind: 'config' | 'layer' }): Promise<BlobStatus> {
     if (await this.exists(blob.digest)) return 'already-exists';
-    this.emit({ type: 'blob-start', digest: blob.digest, size: blob.size, kind: blob.kind });
     let location: string;
     if (this.mountFrom) {
       const res = await this.startUpload(`?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(this.mountFrom)}`);
@@ -173,6 +172,7 @@ class BlobUploader {
     } else {
       location = await this.uploadLocation(await this.startUpload(''));
     }
+    this.emit({ type: 'blob-start', digest: blob.digest, size: blob.size, kind: blob.kind });
     if (blob.size <= this.chunkSize) await this.putMonolithic(blob, location);
     else await this.putChunked(blob, location);
     return 'pushed';
