@@ -103,7 +103,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     step('/proc', 'dir', 'fail', { source: 'proc', target: under('/proc'), type: 'proc', options: 'nosuid,nodev,noexec' }),
     step('/sys', 'dir', 'fail', ownsNetns
       ? { source: 'sysfs', target: under('/sys'), type: 'sysfs', options: 'ro,nosuid,nodev,noexec' }
-      : { source: '/sys', target: under('/sys'), type: 'none', options: 'bind,ro' }),
+      : { source: '/sys', target: under('/sys'), type: 'none', options: readonlyBindOptions('/sys', rootless) }),
     step('/dev', 'dir', 'fail', {
       source: 'tmpfs', target: under('/dev'), type: 'tmpfs', options: 'nosuid,strictatime,mode=755,size=65536k',
     }),
@@ -119,7 +119,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     ...ETC_FILES.map(([path, file]) =>
       step(path, 'file', 'skip', { source: join(runDir, file), target: under(path), type: 'none', options: 'bind' }),
     ),
-    ...mounts.map((m) => step(posix.normalize(m.target), mountKind(m), 'fail', extraMountEntry(m, under))),
+    ...mounts.map((m) => step(posix.normalize(m.target), mountKind(m), 'fail', extraMountEntry(m, under, rootless))),
   ];
   // Pty mode: script(1) opens /dev/ptmx before the chroot, so in this mount
   // namespace the host paths must lead to the container's devpts instance.
@@ -208,13 +208,39 @@ function mountKind(m: MountSpec): 'file' | 'dir' {
   return statSync(m.source).isDirectory() ? 'dir' : 'file';
 }
 
-function extraMountEntry(m: MountSpec, under: (p: string) => string): FstabEntry {
+function extraMountEntry(m: MountSpec, under: (p: string) => string, rootless: boolean): FstabEntry {
   const target = under(posix.normalize(m.target));
   if (m.type === 'tmpfs') {
     const size = m.sizeBytes !== undefined ? `,size=${m.sizeBytes}` : '';
     return { source: 'tmpfs', target, type: 'tmpfs', options: `nosuid,nodev,mode=1777${size}${m.readonly ? ',ro' : ''}` };
   }
-  return { source: m.source, target, type: 'none', options: m.readonly ? 'bind,ro' : 'bind' };
+  return { source: m.source, target, type: 'none', options: m.readonly ? readonlyBindOptions(m.source, rootless) : 'rbind' };
+}
+
+/**
+ * Binds are recursive, as Docker's are: in a user namespace a plain bind of
+ * a mount with submounts (the host's /sys) is refused, since it would reveal
+ * what the submounts cover. A read-only bind is a bind plus a remount, and
+ * in a user namespace the remount must keep the source mount's nosuid,
+ * nodev and noexec flags (they are locked) or the kernel refuses it.
+ */
+function readonlyBindOptions(source: string, rootless: boolean): string {
+  if (!rootless) return 'rbind,ro';
+  const locked = mountFlagsOf(source).filter((f) => f === 'nosuid' || f === 'nodev' || f === 'noexec');
+  return ['rbind', 'ro', ...locked].join(',');
+}
+
+/** The per-mount flags of the mount that holds `path`, from /proc/self/mountinfo. */
+function mountFlagsOf(path: string): string[] {
+  let best = { point: '', flags: [] as string[] };
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const point = (fields[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    const inside = point === '/' || path === point || path.startsWith(`${point}/`);
+    // Later lines are mounted on top of earlier ones, so a tie goes to the later.
+    if (inside && point.length >= best.point.length) best = { point, flags: (fields[5] ?? '').split(',') };
+  }
+  return best.flags;
 }
 
 function overlayOptions(dirs: { lower: string[]; upper: string; work: string }, rootless: boolean): string {
