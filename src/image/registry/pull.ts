@@ -132,7 +132,17 @@ async function pullFrom(
       emit({ type: 'blob-done', digest: layer.digest, size: layer.size, kind: 'layer', status: 'already-present' });
       return;
     }
-    bytesDownloaded += await downloadBlob(store, client, ref.repository, layer, signal, emit);
+    // A connection that drops mid-body is worth another try from the start
+    // (the partial blob was discarded); a wrong digest is not.
+    const attempts = Math.max(1, options.attempts ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        bytesDownloaded += await downloadBlob(store, client, ref.repository, layer, signal, emit);
+        break;
+      } catch (err) {
+        if (!(err instanceof TruncatedBodyError) || attempt >= attempts || signal.aborted) throw err;
+      }
+    }
     emit({ type: 'blob-done', digest: layer.digest, size: layer.size, kind: 'layer', status: 'downloaded' });
   });
 

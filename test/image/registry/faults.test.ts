@@ -134,10 +134,26 @@ describe('a truncated body', () => {
       const store = await freshStore();
       const err = await pullThrough(server, store);
       expect(err).toBeInstanceOf(TruncatedBodyError);
+      // A layer cut off mid-body is fetched again from the start, up to 3 times in all.
+      expect(server.requests.filter((r) => matches(r.url))).toHaveLength(what === 'layer' ? 3 : 1);
       expect(err.message).toMatch(/sent only \d+ of \d+ bytes of (blob|manifest)/);
       await expectNothingStored(store);
     });
   }
+});
+
+it('a layer cut off once is fetched again and the pull succeeds', async () => {
+  const server = await faulty(async (req, res, ctx) => {
+    if (!isLayer(req.url) || ctx.seen > 0) return 'proxy';
+    const answer = await ctx.upstream();
+    res.writeHead(200, { ...answer.headers, 'content-length': String(answer.body.length) });
+    res.write(answer.body.subarray(0, 1000), () => res.destroy());
+  });
+  const store = await freshStore();
+  const result = await pullImage(store, `${server.host}/${base.repository}:${base.tag}`, { insecureRegistries: [server.host] });
+  expect(result.digest).toBe(base.digest);
+  expect(server.requests.filter((r) => isLayer(r.url))).toHaveLength(2);
+  expect(await readdir(join(store.root, 'tmp'))).toEqual([]);
 });
 
 describe('status codes', () => {
