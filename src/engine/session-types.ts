@@ -115,6 +115,25 @@ export interface ShellTarget {
   state: 'before' | 'after';
 }
 
+/** A build-context file that a COPY or ADD source matched after .dockerignore (see contextFiles). */
+export interface ContextFile {
+  /** Relative to the context dir, '/' separators. */
+  path: string;
+  /** Bytes, for regular files; 0 otherwise. */
+  size: number;
+  /** Plan indexes of the COPY/ADD steps whose sources took this file. */
+  steps: number[];
+}
+
+/** A shell process running inside a step's container on a pty (see openShell). */
+export interface ShellProcess {
+  onData(listener: (data: string) => void): void;
+  onExit(listener: (exitCode: number) => void): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  kill(): void;
+}
+
 /**
  * What the TUI and CLI may ask of a build session (engine/session.ts). Every
  * method that runs steps serialises behind the one running now.
@@ -151,6 +170,18 @@ export interface SessionApi {
   readFile(index: number, path: string, before?: boolean): Buffer | undefined;
   /** The step's log lines so far. */
   log(index: number): readonly string[];
+  /**
+   * The context files the plan's COPY/ADD sources match after .dockerignore,
+   * each with the steps that take it, for the TUI's context view. Optional:
+   * added by the TUI (issue 5); the TUI says so when a session lacks it.
+   */
+  contextFiles?(): Promise<ContextFile[]>;
+  /**
+   * Opens an interactive shell inside the container as it is at a step
+   * (issue 6). Optional until the shell lands; the TUI's `s` key says so
+   * when it is missing.
+   */
+  openShell?(target: ShellTarget, size: { cols: number; rows: number }): Promise<ShellProcess>;
   /** Writes the image of the target stage to the store (all steps must be done). */
   finish(): Promise<{ imageId: string; manifestDigest: string; tags: string[] }>;
   close(): Promise<void>;
