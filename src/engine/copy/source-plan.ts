@@ -10,7 +10,7 @@ import { toContextFilter, type ContextFilter } from './context-filter.js';
 import { CopyOptionError, UnsupportedSourceError, type CopyCommandName } from './errors.js';
 import { containsWildcards } from './go-glob.js';
 import { resolveMatches, type MatchContext, type SourceMatch } from './source-matches.js';
-import { parseSource } from './source-spec.js';
+import { isGitSource, isUrlSource, parseSource } from './source-spec.js';
 import type { WalkFilters } from './tree-walk.js';
 import type { CopySource, SourceSelection } from './types.js';
 
@@ -27,12 +27,14 @@ export function commandOf(selection: { isAdd?: boolean }): CopyCommandName {
   return selection.isAdd ? 'ADD' : 'COPY';
 }
 
-/** BuildKit's checks on --checksum (dispatchCopy): ADD only, one source, a URL. */
-function checkChecksumUse(sources: string[], selection: SourceSelection, command: CopyCommandName, plannedKinds: string[]): void {
+/** BuildKit's checks on --checksum (dispatchCopy, in its order): ADD only, one source, a URL. */
+function checkChecksumUse(sources: string[], selection: SourceSelection, command: CopyCommandName): void {
   if (selection.addOptions?.checksum === undefined) return;
   if (command === 'COPY') throw new CopyOptionError(command, "checksum can't be specified for COPY");
   if (sources.length !== 1) throw new CopyOptionError(command, "checksum can't be specified for multiple sources");
-  if (plannedKinds[0] !== 'url') throw new CopyOptionError(command, 'checksum requires HTTP(S) or Git sources');
+  if (!isUrlSource(sources[0]!) && !isGitSource(sources[0]!)) {
+    throw new CopyOptionError(command, 'checksum requires HTTP(S) or Git sources');
+  }
 }
 
 export function planSources(source: CopySource, sources: string[], selection: SourceSelection): PlannedSource[] {
@@ -45,13 +47,8 @@ export function planSources(source: CopySource, sources: string[], selection: So
       ? new DockerignoreMatcher(selection.excludePatterns, `${command} --exclude`)
       : undefined;
 
+  checkChecksumUse(sources, selection, command);
   const specs = sources.map((written) => parseSource(written, command, inContext));
-  checkChecksumUse(
-    sources,
-    selection,
-    command,
-    specs.map((spec) => spec.kind),
-  );
 
   return specs.map((spec): PlannedSource => {
     if (spec.kind === 'git') {

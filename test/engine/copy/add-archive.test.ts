@@ -7,27 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack, type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveError, copyFiles, type CopyRequest } from '../../../src/engine/copy/index.js';
-import { makeTree, readTree, shape, tempDir } from './tree-fixture.js';
-
-type TarEntry = Partial<Header> & { name: string; body?: string };
-
-async function tarOf(entries: TarEntry[]): Promise<Buffer> {
-  const archive = pack();
-  const chunks: Buffer[] = [];
-  archive.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => archive.on('end', resolve));
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      archive.entry({ mtime: new Date(1_500_000_000_000), ...header }, body ?? '', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  archive.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+import { makeTree, readTree, shape, tarOf, tempDir, type TarEntry } from './tree-fixture.js';
 
 const PACKAGE: TarEntry[] = [
   { name: 'pkg/', type: 'directory', mode: 0o750, uid: 1000, gid: 1000 },

@@ -6,6 +6,7 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pack, type Header } from 'tar-stream';
 
 export type EntrySpec =
   | string
@@ -84,4 +85,23 @@ export function shape(tree: Record<string, EntryInfo>): Record<string, string> {
     out[path] = info.type === 'file' ? info.content! : info.type === 'dir' ? 'dir' : info.type === 'symlink' ? `-> ${info.target}` : 'other';
   }
   return out;
+}
+
+export type TarEntry = Partial<Header> & { name: string; body?: string };
+
+/** A tar archive of `entries` (mtime 2017-07-14 unless given), built with tar-stream. */
+export async function tarOf(entries: TarEntry[]): Promise<Buffer> {
+  const archive = pack();
+  const collected = (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  })();
+  for (const { body, ...header } of entries) {
+    await new Promise<void>((resolve, reject) =>
+      archive.entry({ mtime: new Date(1_500_000_000_000), ...header }, body ?? '', (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  archive.finalize();
+  return collected;
 }
