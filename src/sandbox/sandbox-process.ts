@@ -69,11 +69,18 @@ export async function run(spec: RunSpec): Promise<SandboxProcess> {
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
   const timer = startTimeout(spec.timeoutMs, killer);
-  const result = closed.then(async ({ code, signal }) => {
-    clearTimeout(timer.handle);
-    await killer.namespaceGone();
-    return finish(prepared, code, signal, timer.fired, killer.killed, Date.now() - started);
-  });
+  const result = closed.then(
+    async ({ code, signal }) => {
+      clearTimeout(timer.handle);
+      await killer.namespaceGone();
+      return finish(prepared, code, signal, timer.fired, killer.killed, Date.now() - started);
+    },
+    (error: unknown) => {
+      clearTimeout(timer.handle);
+      removeRunDir(prepared.runDir);
+      throw error;
+    },
+  );
   result.catch(() => undefined); // reported through wait()
   return {
     pid: child.pid ?? -1,

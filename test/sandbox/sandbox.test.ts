@@ -3,7 +3,7 @@
  * Runs as root (the CI user); rootless.test.ts covers the other case.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -175,6 +175,22 @@ describe('the rootfs', () => {
     expect(stdout).toBe('tmp\n');
     expect(result.createdMountpoints.sort()).toEqual(['/cache', '/cache/tmp', '/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/sys'].sort());
     expect(listTree(dir)).toEqual([...before, 'tmp/made'].sort());
+  });
+
+  test('mount targets never follow the image\'s symlinks onto the host', async () => {
+    const linked = join(base, 'linked');
+    mkdirSync(join(linked, 'etc'), { recursive: true });
+    symlinkSync('/', join(linked, 'hostroot'));
+    symlinkSync('/nonexistent/resolv.conf', join(linked, 'etc/resolv.conf'));
+    const rootfs = freshOverlay([linked, lower]);
+    // A symlinked /etc/resolv.conf is left as the image has it.
+    const ok = await runCollect(spec(['sh', '-c', 'readlink /etc/resolv.conf'], { rootfs }));
+    expect(ok.stdout).toBe('/nonexistent/resolv.conf\n');
+    expect(listTree(rootfs.upperDir)).toEqual([]);
+    // An extra mount through a symlink is refused before anything runs.
+    const refused = await run(spec(['true'], { rootfs: freshOverlay([linked, lower]), mounts: [{ type: 'tmpfs', target: '/hostroot/tmp/escape' }] }));
+    await expect(refused.wait()).rejects.toThrow(/\/hostroot\/tmp\/escape goes through a symlink/);
+    expect(existsSync('/tmp/escape')).toBe(false);
   });
 
   test('bind, read-only bind and tmpfs mounts', async () => {
