@@ -17,7 +17,9 @@ test.skipIf(process.env['LAYERLAB_BENCH'] !== '1')('overhead of a run of `true`'
   const lower = join(base, 'lower');
   mkdirSync(lower);
   writeBusyboxRootfs(lower);
-  const common = { argv: ['true'], env: BASE_ENV, cwd: '/', user: { uid: 0, gid: 0, groups: [] }, network: 'default', stateDir: join(base, 'state') } as const;
+  const common: Omit<RunSpec, 'rootfs'> = {
+    argv: ['true'], env: BASE_ENV, cwd: '/', user: { uid: 0, gid: 0, groups: [] }, network: 'default', stateDir: join(base, 'state'),
+  };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const time = async (make: (i: number) => RunSpec) => {
     const times: number[] = [];
