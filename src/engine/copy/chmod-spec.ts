@@ -16,8 +16,8 @@ interface SymbolicClause {
   actions: Array<{ op: '+' | '-' | '='; perms: string }>;
 }
 
-const CLAUSE = /^([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)$/;
-const ACTION = /([-+=])([rwxXst]*|[ugo])/g;
+const CLAUSE = /^([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)$/;
+const ACTION = /([-+=])([ugo]|[rwxXst]*)/g;
 
 export function parseChmod(text: string, command: CopyCommandName): ChmodSpec {
   const nonOctal = new CopyOptionError(
