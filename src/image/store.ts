@@ -160,6 +160,9 @@ export class Store {
         const result = await applyLayer(createReadStream(this.blobPath(blobDigest)), into, {
           whiteouts: 'overlay',
           mediaType,
+          description: `layer ${blobDigest}`,
+          // Rootless overlay (mounted with userxattr) reads user.overlay.*; only root can set trusted.*.
+          overlayXattrNamespace: process.getuid?.() === 0 ? 'trusted' : 'user',
         });
         if (result.compressedDigest !== blobDigest) {
           throw new CorruptBlobError(blobDigest, result.compressedDigest, this.blobPath(blobDigest));
