@@ -19,8 +19,9 @@ import {
   createRunDir,
   DEVICE_NODES,
   newRunId,
+  sharedDir,
+  sharedStubLayer,
   writeDevTemplate,
-  writeStubLayer,
   defaultStateDir,
   type Mountpoint,
 } from './run-dir.js';
@@ -66,7 +67,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
   writeFileSync(join(runDir, 'etc-hosts'), etc.hosts, { mode: 0o644 });
   writeFileSync(join(runDir, 'etc-resolv.conf'), etc.resolvConf, { mode: 0o644 });
   writeFileSync(join(runDir, 'etc-hostname'), etc.hostname, { mode: 0o644 });
-  writeDevTemplate(join(runDir, 'dev'));
+  const devTemplate = sharedDir(stateDir, 'dev-template', writeDevTemplate);
 
   const mounts = spec.mounts ?? [];
   const mountpoints: Mountpoint[] = [
@@ -80,8 +81,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
   let rootMount: FstabEntry | undefined;
   let rootMountCwd: string | undefined;
   if (overlay) {
-    const stub = join(runDir, 'stub');
-    writeStubLayer(stub, mountpoints);
+    const stub = sharedStubLayer(stateDir, mountpoints);
     resetWorkDir(overlay.workDir);
     const lower = [...overlay.lowerDirs, stub];
     let dirs = { lower, upper: overlay.upperDir, work: overlay.workDir };
@@ -157,7 +157,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     rootMount,
     rootMountCwd,
     systemMounts,
-    devTemplate: join(runDir, 'dev'),
+    devTemplate,
     devMounts,
     laterMounts,
     hostOverMounts,

@@ -1,16 +1,17 @@
 /**
  * Per-run state on the host: `<stateDir>/runs/<id>/`. It holds the files the
  * container sees through bind mounts (/etc/hosts, resolv.conf, hostname), the
- * stub layer, the /dev template, the setup script and its log, and an owner
- * record so `sweepLeftovers` can tell a dead run from a live one.
+ * setup script and its log, and an owner record so `sweepLeftovers` can tell
+ * a dead run from a live one.
  *
- * The stub layer is the LOWEST overlay lower dir: empty files and dirs at
+ * The stub layer (shared by runs with the same mountpoints, under
+ * `<stateDir>/shared/`) is the LOWEST overlay lower dir: empty files and dirs at
  * every mountpoint (/proc, /dev, /sys, /etc/hosts, extra mount targets). An
  * image that has them shows its own; one that lacks them (FROM scratch) sees
  * the stubs. Either way nothing is created in the upper dir for a mount.
  */
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -87,6 +88,32 @@ export function writeStubLayer(dir: string, mountpoints: Mountpoint[]): void {
     mkdirSync(mp.kind === 'dir' ? hostPath : dirname(hostPath), { recursive: true, mode: 0o755 });
     if (mp.kind === 'file') writeFileSync(hostPath, '', { mode: 0o644 });
   }
+}
+
+/**
+ * A read-only dir under `<stateDir>/shared/`, built once and reused by every
+ * run (the /dev template, stub layers): about 20 fewer file operations per
+ * run. Built in a temp dir and renamed into place, so concurrent runs and
+ * processes never see half of one.
+ */
+export function sharedDir(stateDir: string, name: string, build: (dir: string) => void): string {
+  const dir = join(stateDir, 'shared', name);
+  if (existsSync(dir)) return dir;
+  mkdirSync(join(stateDir, 'shared'), { recursive: true, mode: 0o700 });
+  const temp = join(stateDir, 'shared', `.tmp-${name}-${randomBytes(4).toString('hex')}`);
+  build(temp);
+  try {
+    renameSync(temp, dir);
+  } catch {
+    rmSync(temp, { recursive: true, force: true }); // another run was first
+  }
+  return dir;
+}
+
+/** The shared stub layer for a set of mountpoints. */
+export function sharedStubLayer(stateDir: string, mountpoints: Mountpoint[]): string {
+  const key = createHash('sha256').update(JSON.stringify(mountpoints)).digest('hex').slice(0, 16);
+  return sharedDir(stateDir, `stub-${key}`, (dir) => writeStubLayer(dir, mountpoints));
 }
 
 /**
