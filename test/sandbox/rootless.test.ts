@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTempDir, writeBusyboxRootfs } from './busybox-rootfs.js';
 import { compileSandbox } from './compiled-sandbox.js';
@@ -85,6 +85,7 @@ describe.skipIf(!canRun)('rootless', () => {
       removeSubRanges(name);
     }
     if (base) rmSync(base, { recursive: true, force: true });
+    if (entry) rmSync(dirname(entry), { recursive: true, force: true });
   });
 
   test('with subordinate ranges: ids map, chowned files show shifted ids in the upper dir', () => {

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   resolveUser,
@@ -306,6 +306,7 @@ describe('cleanup', () => {
     expect(report.removedRunDirs).toHaveLength(1);
     expect(report.unmounted).toEqual([]);
     expect(readdirSync(join(childState, 'runs'))).toEqual([]);
+    rmSync(dirname(entry), { recursive: true, force: true });
   });
 
   test('sweepLeftovers leaves live runs alone', async () => {
