@@ -4,6 +4,7 @@
  * lines a person can follow in a CI log.
  */
 import type { BuildEvent, StepInfo } from '../engine/session-types.js';
+import { formatBytes } from '../image/registry/progress.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'json';
 
@@ -34,7 +35,8 @@ function plainRenderer(out: NodeJS.WritableStream): (e: BuildEvent) => void {
       case 'step-done': {
         const pad = ' '.repeat(label(e.step).length);
         const time = `${(e.durationMs / 1000).toFixed(2)}s`;
-        if (e.configOnly) out.write(`${pad} config only, no layer\n`);
+        if (steps[e.step]?.keyword === 'FROM') out.write(`${pad} base ready ${time}\n`);
+        else if (e.configOnly) out.write(`${pad} config only, no layer\n`);
         else if (e.layer) {
           out.write(
             `${pad} ${e.cached ? 'CACHED ' : ''}layer ${e.layer.digest.slice(7, 19)} ${formatBytes(e.layer.size)} ` +
@@ -56,16 +58,4 @@ function plainRenderer(out: NodeJS.WritableStream): (e: BuildEvent) => void {
 function oneLine(s: string): string {
   const flat = s.replace(/\s*\\?\n\s*/g, ' ');
   return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
 }

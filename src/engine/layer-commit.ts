@@ -29,10 +29,18 @@ export interface LayerRecord {
  */
 export const sandboxMountpoints = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'proc', 'sys', 'dev'];
 
+/**
+ * Counts what a person would call the step's changes: a directory that is in
+ * the layer only because something inside it changed is not counted itself.
+ */
 export function countChanges(changes: readonly ChangeEntry[]): ChangeCounts {
   const counts = { added: 0, modified: 0, deleted: 0 };
-  for (const c of changes) counts[c.kind]++;
+  for (const c of changes) if (!isParentOnly(c)) counts[c.kind]++;
   return counts;
+}
+
+export function isParentOnly(c: ChangeEntry): boolean {
+  return c.kind === 'modified' && c.type === 'dir' && c.metadataOnly === undefined;
 }
 
 export async function detectChanges(upperDir: string, lowerDirs: readonly string[], ignore: readonly string[] = []): Promise<ChangeEntry[]> {

@@ -1,0 +1,268 @@
+/**
+ * COPY, ADD and WORKDIR: file operations done in-process on the merged view of
+ * an overlay (lower = the layers so far, upper = this step), so the upper dir
+ * ends up holding exactly the change, as it does for RUN.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AddInstruction, CopyInstruction, WorkdirInstruction } from '../dockerfile/instructions.js';
+import { InstructionError } from '../dockerfile/errors.js';
+import { DockerignoreMatcher, dockerignoreCandidates } from '../dockerfile/dockerignore.js';
+import { resolveUser } from '../sandbox/index.js';
+import type { CacheInputs } from './build-cache.js';
+import { checksumSources, copyFiles, resolveContextSources, type CopySource } from './copy/index.js';
+import { makeDirectories } from './copy/make-dirs.js';
+import { resolveInRoot } from './copy/root-path.js';
+import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
+import { commitHistory, copyCreatedBy, resolveWorkdir } from './image-config.js';
+import { commitUpperDir, countChanges, detectChanges } from './layer-commit.js';
+import { statInStack } from './layer-stack-reader.js';
+import { cachedLayerRecord, layerIdMaps } from './step-run.js';
+import type { StepContext, StepOutcome } from './step-context.js';
+import { lowerDirsOf, readUserDatabase, snapshot, type StageState } from './stage-state.js';
+
+/** Reads the .dockerignore that applies (the Dockerfile's own first, then the context's). */
+export async function loadDockerignore(contextDir: string, dockerfilePath: string | undefined): Promise<DockerignoreMatcher | undefined> {
+  for (const candidate of dockerignoreCandidates(contextDir, dockerfilePath)) {
+    let text: string;
+    try {
+      text = await readFile(candidate, 'utf8');
+    } catch {
+      continue;
+    }
+    return DockerignoreMatcher.fromText(text, candidate);
+  }
+  return undefined;
+}
+
+/**
+ * A writable overlay for a file step, handed to `body`, then the change is
+ * committed (or, with no change, dropped).
+ */
+async function withStepOverlay(
+  ctx: StepContext,
+  before: StageState,
+  body: (merged: string) => Promise<void>,
+): Promise<{ changes: Awaited<ReturnType<typeof detectChanges>>; upperDir: string; work: string }> {
+  const lowerDirs = lowerDirsOf(before);
+  const work = await mkdtemp(join(ctx.store.tmpDir, 'file-'));
+  const upperDir = join(work, 'upper');
+  const workDir = join(work, 'work');
+  await mkdir(upperDir);
+  await mkdir(workDir);
+  let mount: HostMount | undefined;
+  try {
+    mount = await mountWritable(ctx.store.tmpDir, lowerDirs, upperDir, workDir);
+    await body(mount.path);
+  } catch (err) {
+    await mount?.release().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+    throw err;
+  }
+  await mount.release();
+  await rm(workDir, { recursive: true, force: true });
+  const changes = await detectChanges(upperDir, lowerDirs);
+  return { changes, upperDir, work };
+}
+
+async function finishFileStep(
+  ctx: StepContext,
+  after: StageState,
+  result: { changes: Awaited<ReturnType<typeof detectChanges>>; upperDir: string; work: string },
+  createdBy: string,
+  cacheInputs: CacheInputs | undefined,
+  cacheMiss: string | undefined,
+): Promise<StepOutcome> {
+  const counts = countChanges(result.changes);
+  try {
+    if (result.changes.length === 0) {
+      commitHistory(after.config, createdBy, false, ctx.created);
+      if (cacheInputs) await ctx.cache.record(cacheInputs, undefined, counts);
+      return { after, cached: false, cacheMiss, changes: result.changes, counts };
+    }
+    const layer = await commitUpperDir(ctx.store, result.changes, result.upperDir, layerIdMaps(ctx));
+    after.layers.push(layer);
+    commitHistory(after.config, createdBy, true, ctx.created);
+    if (cacheInputs) {
+      await ctx.cache.record(
+        cacheInputs,
+        { digest: layer.descriptor.digest, diffId: layer.diffId, size: layer.descriptor.size, uncompressedSize: layer.uncompressedSize ?? 0 },
+        counts,
+      );
+    }
+    return { after, layer, changes: result.changes, counts, cached: false, cacheMiss };
+  } finally {
+    await rm(result.work, { recursive: true, force: true });
+  }
+}
+
+export interface CopyInputs {
+  instruction: CopyInstruction | AddInstruction;
+  usedArgs: Record<string, string>;
+  before: StageState;
+  ignore: DockerignoreMatcher | undefined;
+}
+
+export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<StepOutcome> {
+  const { instruction: instr, before } = input;
+  const range = { startLine: instr.startLine, endLine: instr.endLine };
+  const after = snapshot(before);
+  const config = after.config.config ?? {};
+  const workdir = config.WorkingDir || '/';
+  const isAdd = instr.kind === 'add';
+  const from = instr.kind === 'copy' ? instr.from : undefined;
+
+  let chown: { uid: number; gid: number } | undefined;
+  if (instr.chown) {
+    try {
+      const user = resolveUser(instr.chown, readUserDatabase(before));
+      chown = { uid: user.uid, gid: user.gid };
+    } catch (err) {
+      throw new InstructionError(`--chown=${instr.chown}: ${(err as Error).message}`, range);
+    }
+  }
+
+  const hostMounts: HostMount[] = [];
+  try {
+    const source = await copySource(ctx, from, input.ignore, hostMounts, range);
+    const selection = {
+      parents: instr.kind === 'copy' ? instr.parents : undefined,
+      excludePatterns: instr.excludes,
+      inlineSources: instr.inlineSources.map((s) => ({ path: s.path, data: s.data })),
+      isAdd,
+      addOptions: isAdd ? { checksum: instr.checksum, keepGitDir: instr.keepGitDir, unpack: instr.unpack } : undefined,
+    };
+    const createdBy = copyCreatedBy({
+      isAdd,
+      parents: instr.kind === 'copy' && instr.parents,
+      chown: instr.chown,
+      chmod: instr.chmod,
+      sources: instr.sources,
+      heredocNames: instr.inlineSources.map((s) => s.path),
+      dest: instr.dest,
+    });
+    const hasUrl = instr.sources.some((s) => /^https?:\/\//.test(s));
+    const contextFiles =
+      source.kind === 'context' ? await resolveContextSources(source, instr.sources, selection).catch(() => []) : undefined;
+
+    // URLs are fetched every time (BuildKit revalidates them too); the rest is keyed by content.
+    let cacheInputs: CacheInputs | undefined;
+    let cacheMiss: string | undefined;
+    if (!hasUrl) {
+      cacheInputs = {
+        parentChain: before.layers.map((l) => l.diffId),
+        instruction: createdBy,
+        context: { workdir, from: from ?? '', chown: chown ? `${chown.uid}:${chown.gid}` : '', chmod: instr.chmod ?? '' },
+        buildArgs: input.usedArgs,
+        sources: await checksumSources(source, instr.sources, selection),
+      };
+      if (!ctx.noCache) {
+        const hit = await ctx.cache.lookup(cacheInputs);
+        if (hit) {
+          commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
+          const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
+          if (layer) after.layers.push(layer);
+          return { after, cached: true, counts: hit.counts, layer, contextFiles };
+        }
+        cacheMiss = await ctx.cache.explainMiss(cacheInputs);
+      }
+    }
+
+    const result = await withStepOverlay(ctx, before, async (merged) => {
+      const copied = await copyFiles({
+        source,
+        sources: instr.sources,
+        inlineSources: selection.inlineSources,
+        dest: instr.dest,
+        workdir,
+        destRoot: merged,
+        chown,
+        chmod: instr.chmod,
+        parents: selection.parents,
+        excludePatterns: instr.excludes,
+        isAdd,
+        addOptions: selection.addOptions,
+        idMap: idMapForWrites(ctx),
+      });
+      ctx.log('info', `copied ${copied.copied.length} entr${copied.copied.length === 1 ? 'y' : 'ies'}`);
+    });
+    const outcome = await finishFileStep(ctx, after, result, createdBy, cacheInputs, cacheMiss);
+    return { ...outcome, contextFiles };
+  } finally {
+    for (const m of hostMounts.reverse()) await m.release().catch(() => undefined);
+  }
+}
+
+async function copySource(
+  ctx: StepContext,
+  from: string | undefined,
+  ignore: DockerignoreMatcher | undefined,
+  hostMounts: HostMount[],
+  range: { startLine: number; endLine: number },
+): Promise<CopySource> {
+  if (from === undefined) return { kind: 'context', root: ctx.contextDir, exclude: ignore };
+  if (ctx.buildContexts[from]) return { kind: 'context', root: ctx.buildContexts[from]! };
+  const stageIndex = /^\d+$/.test(from) ? Number(from) : ctx.stageIndexByName(from);
+  let lowers: string[];
+  if (stageIndex !== undefined) {
+    const state = ctx.stageState(stageIndex);
+    if (!state) throw new InstructionError(`COPY --from=${from}: that stage has not been built`, range);
+    lowers = lowerDirsOf(state);
+  } else {
+    lowers = (await ctx.imageLayers(from)).map((l) => l.dir).reverse();
+  }
+  const mount = await mountReadOnly(ctx.store.tmpDir, lowers);
+  hostMounts.push(mount);
+  return { kind: 'rootfs', root: mount.path };
+}
+
+/** Rootless: owners written to disk are host ids in the subordinate range. */
+function idMapForWrites(ctx: StepContext): ((uid: number, gid: number) => { uid: number; gid: number }) | undefined {
+  if (ctx.idMapping.kind === 'host') return undefined;
+  const shift = (map: typeof ctx.idMapping.uidMap, id: number) => {
+    for (const r of map) if (id >= r.containerId && id < r.containerId + r.size) return r.hostId + (id - r.containerId);
+    return id;
+  };
+  return (uid, gid) => ({ uid: shift(ctx.idMapping.uidMap, uid), gid: shift(ctx.idMapping.gidMap, gid) });
+}
+
+export interface WorkdirInputs {
+  instruction: WorkdirInstruction;
+  before: StageState;
+}
+
+/**
+ * WORKDIR sets the config and creates the directory when it is missing,
+ * owned by the current USER (BuildKit's Mkdir WithUser); an existing
+ * directory makes no layer.
+ */
+export async function executeWorkdir(ctx: StepContext, input: WorkdirInputs): Promise<StepOutcome> {
+  const { instruction: instr, before } = input;
+  const range = { startLine: instr.startLine, endLine: instr.endLine };
+  const after = snapshot(before);
+  const containerConfig = (after.config.config ??= {});
+  const previous = containerConfig.WorkingDir;
+  const wd = resolveWorkdir(previous, instr.path);
+  containerConfig.WorkingDir = wd;
+  const configChanges = [`WorkingDir ${previous || '/'} → ${wd}`];
+  const createdBy = `WORKDIR ${wd}`;
+  if (wd === '/' || statInStack(lowerDirsOf(before), wd) === 'dir') {
+    commitHistory(after.config, createdBy, false, ctx.created);
+    return { after, cached: false, configChanges, changes: [], counts: { added: 0, modified: 0, deleted: 0 } };
+  }
+  let owner = { uid: 0, gid: 0 };
+  if (containerConfig.User) {
+    try {
+      const u = resolveUser(containerConfig.User, readUserDatabase(before));
+      owner = { uid: u.uid, gid: u.gid };
+    } catch (err) {
+      throw new InstructionError((err as Error).message, range);
+    }
+  }
+  const shifted = idMapForWrites(ctx)?.(owner.uid, owner.gid) ?? owner;
+  const result = await withStepOverlay(ctx, before, async (merged) => {
+    makeDirectories(merged, resolveInRoot(merged, wd), shifted, 'COPY');
+  });
+  const outcome = await finishFileStep(ctx, after, result, createdBy, undefined, undefined);
+  return { ...outcome, configChanges };
+}
