@@ -35,7 +35,9 @@
  * - Copied entries: owner --chown, else 0:0 from the context and the source
  *   owner from a stage; mode from the source unless --chmod (octal or
  *   symbolic, applied to files and directories); mtimes from the source.
- * - `idMap` shifts every owner written (rootless).
+ * - `idMap` maps image-side owners (--chown, the 0:0 of context files and
+ *   created directories, archive entries) to on-disk ids (rootless). Owners
+ *   kept from a stage rootfs are on-disk ids already and are written as is.
  *
  * Every error is a CopyError (isUserError, exit code 2) naming the source or
  * destination.

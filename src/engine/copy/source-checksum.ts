@@ -15,10 +15,12 @@ import { walkTree, type TreeVisitor, type WalkEntry } from './tree-walk.js';
 import type { CopySource, SourceSelection } from './types.js';
 
 const CHUNK = 1 << 20;
+/** One read buffer for all files: allocating a chunk per file dominated the time on many small files. */
+let readBuffer: Buffer | undefined;
 
 function hashFileContent(path: string): string {
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(CHUNK);
+  const buffer = (readBuffer ??= Buffer.allocUnsafe(CHUNK));
   const fd = openSync(path, 'r');
   try {
     for (;;) {

@@ -159,7 +159,11 @@ export class TreeWriter implements TreeVisitor {
   /** Owner, then mode (a chown clears set-id bits), then times. */
   private copyMetadata(stat: BigIntStats, target: string): void {
     const options = this.options;
-    const owner = options.keepOwners ? ownerFor(options, Number(stat.uid), Number(stat.gid)) : ownerFor(options);
+    // A stage's owners are read from disk, so they are on-disk ids already (shifted in a
+    // rootless store): they are written back unchanged. Only ids that come from the
+    // image side (--chown, or 0:0 for context files) go through idMap.
+    const owner =
+      options.keepOwners && !options.chown ? { uid: Number(stat.uid), gid: Number(stat.gid) } : ownerFor(options);
     lchownSync(target, owner.uid, owner.gid);
     if (!stat.isSymbolicLink()) {
       const sourceMode = Number(stat.mode) & 0o7777;

@@ -73,7 +73,10 @@ export interface CopyRequest {
   excludePatterns?: string[];
   isAdd?: boolean;
   addOptions?: AddOptions;
-  /** Rootless: map an owner before it is written to disk. */
+  /**
+   * Rootless: map an image-side owner to the id written on disk. Owners kept
+   * from a stage rootfs are read from disk and written back unmapped.
+   */
   idMap?: (uid: number, gid: number) => { uid: number; gid: number };
 }
 

@@ -399,3 +399,22 @@ describe('a symlinked workdir', () => {
     expect(shape(readTree(rootfs.path))).toEqual({ real: 'dir', 'real/f': 'f', w: '-> /real' });
   });
 });
+
+describe('rootless id mapping with a stage source', () => {
+  it('writes a stage\'s on-disk owners back unchanged, maps --chown', async () => {
+    const stage = tempDir('stage');
+    try {
+      makeTree(stage.path, { 'app/f': { file: 'f', uid: 101000, gid: 101000 } });
+      const idMap = (uid: number, gid: number) => ({ uid: uid + 100000, gid: gid + 100000 });
+      const request = { source: { kind: 'rootfs' as const, root: stage.path }, sources: ['/app'], workdir: '/', destRoot: rootfs.path, idMap };
+      await copyFiles({ ...request, dest: '/kept' });
+      await copyFiles({ ...request, dest: '/chowned', chown: { uid: 5, gid: 5 } });
+      const tree = readTree(rootfs.path);
+      expect(tree['kept']!.owner).toBe('100000:100000');
+      expect(tree['kept/f']!.owner).toBe('101000:101000');
+      expect(tree['chowned/f']!.owner).toBe('100005:100005');
+    } finally {
+      stage.cleanup();
+    }
+  });
+});
