@@ -39,10 +39,14 @@ export async function ingestLayer(
     let uncompressedSize = 0;
     let detected = 'none' as DetectedCompression;
     const raw: Buffer[] = [];
+    // Set once we know the bytes will be recompressed: then the raw input is not kept.
+    let discardRaw = false;
     const uncompressed = decompressLayer(
       source,
       options.what,
-      (chunk) => raw.push(chunk),
+      (chunk) => {
+        if (!discardRaw) raw.push(chunk);
+      },
       (compression) => (detected = compression),
     );
     const hashed = (async function* () {
@@ -63,6 +67,7 @@ export async function ingestLayer(
     })();
     const gzipIt = options.compression === 'gzip' && detected === 'none';
     if (gzipIt) {
+      discardRaw = true;
       raw.length = 0;
       await pipeline(Readable.from(rest), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
         for await (const chunk of compressed) await writer.write(chunk);
