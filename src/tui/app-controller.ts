@@ -1,0 +1,619 @@
+/**
+ * The workbench's brain, without React: it owns the UI state (through the
+ * pure reducer), listens to the build session, turns commands from the key
+ * binding table into session calls and state changes, and derives what each
+ * pane shows. Components read its snapshot and draw. Keeping the state here,
+ * outside React, also lets a full-screen shell unmount Ink and come back.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { BuildEvent, ContextFile, SessionApi, StepState } from '../engine/session-types.js';
+import { TreeRowList, type DiffNode } from '../layers/index.js';
+import { wrapText } from './format.js';
+import { commandForKey, keyName, type CommandId, type KeyPress } from './key-bindings.js';
+import { computeLayout, type Layout } from './layout.js';
+import { contextLines } from './model/context-lines.js';
+import { fileViewLines, type ViewLine } from './model/file-view.js';
+import { imageReportLines } from './model/image-report.js';
+import { LayerModel, type LayerView } from './model/layer-model.js';
+import { outputLines } from './model/output-lines.js';
+import { cursorRowIndex, stepRows, type StepRow } from './state/step-rows.js';
+import { findPattern, initialUiState, uiReducer, type UiAction, type UiState } from './state/ui-state.js';
+
+export interface Snapshot {
+  ui: UiState;
+  layout: Layout;
+  /** Clock for spinners and elapsed times. */
+  now: number;
+  steps: readonly StepState[];
+  breakpoints: ReadonlySet<number>;
+  stepRows: readonly StepRow[];
+  /** The layer pane's view, undefined while it loads. */
+  layerView: LayerView | undefined;
+  layerRows: readonly DiffNode[];
+  /** Whether a directory row is collapsed. */
+  isCollapsed: (node: DiffNode) => boolean;
+  bottom: { title: string; lines: readonly ViewLine[] };
+  quitting: boolean;
+}
+
+export interface ControllerOptions {
+  session: SessionApi;
+  columns: number;
+  rows: number;
+  /** Called once the session is closed after q or Ctrl-C. */
+  onQuit: () => void;
+}
+
+type BottomContent = { key: string; title: string; lines: ViewLine[] };
+
+const EVENT_FRAME_MS = 16;
+const TICK_MS = 100;
+
+export class AppController {
+  readonly session: SessionApi;
+  private ui: UiState;
+  private layout: Layout;
+  private readonly layers: LayerModel;
+  private view: LayerView | undefined;
+  private rows: TreeRowList | undefined;
+  private viewRequestKey = '';
+  private viewSequence = 0;
+  private imageView: LayerView | undefined;
+  private imageRequestKey = '';
+  private contextFiles: ContextFile[] | undefined;
+  private contextLoaded = false;
+  private dockerfileLines: string[] = [];
+  private bottomCache: BottomContent | undefined;
+  private sessionVersion = 0;
+  private snapshot: Snapshot;
+  private readonly listeners = new Set<() => void>();
+  private pendingNotify: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+  private quitting = false;
+  private readonly onQuit: () => void;
+
+  constructor(options: ControllerOptions) {
+    this.session = options.session;
+    this.onQuit = options.onQuit;
+    this.layers = new LayerModel(this.session);
+    this.layout = computeLayout(options.columns, options.rows);
+    this.ui = uiReducer(initialUiState(this.session.steps.length), { type: 'viewport', viewport: this.layout.viewport });
+    this.readDockerfile();
+    this.unsubscribe = this.session.subscribe((event) => this.onSessionEvent(event));
+    this.snapshot = this.buildSnapshot();
+    this.refresh();
+  }
+
+  // ---- the external store React reads -------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): Snapshot => this.snapshot;
+
+  private notify(): void {
+    if (this.pendingNotify) {
+      clearTimeout(this.pendingNotify);
+      this.pendingNotify = undefined;
+    }
+    this.snapshot = this.buildSnapshot();
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Session events come in bursts (log lines): draw at most once a frame for them. */
+  private notifySoon(): void {
+    this.pendingNotify ??= setTimeout(() => {
+      this.pendingNotify = undefined;
+      this.refresh();
+    }, EVENT_FRAME_MS);
+  }
+
+  private buildSnapshot(): Snapshot {
+    const rows = this.rows;
+    return {
+      ui: this.ui,
+      layout: this.layout,
+      now: Date.now(),
+      steps: this.session.steps,
+      breakpoints: this.session.breakpoints,
+      stepRows: stepRows(this.session.steps, { dockerfileLines: this.dockerfileLines, unfolded: this.ui.unfolded }),
+      layerView: this.view,
+      layerRows: rows?.rows ?? [],
+      isCollapsed: (node) => rows?.isCollapsed(node) ?? false,
+      bottom: this.bottomCache ?? { title: '', lines: [] },
+      quitting: this.quitting,
+    };
+  }
+
+  // ---- state changes --------------------------------------------------------
+
+  private dispatch(action: UiAction): void {
+    this.ui = uiReducer(this.ui, action);
+  }
+
+  /** Brings derived state in line with the UI state and the session, then draws. */
+  private refresh(): void {
+    const rowsOfSteps = stepRows(this.session.steps, { dockerfileLines: this.dockerfileLines, unfolded: this.ui.unfolded });
+    this.dispatch({ type: 'steps.scroll', row: cursorRowIndex(rowsOfSteps, this.ui.stepCursor), count: rowsOfSteps.length });
+    this.requestLayerView();
+    this.requestImageView();
+    const bottom = this.bottomContent();
+    this.bottomCache = bottom;
+    this.dispatch({ type: 'bottom.lines', count: bottom.lines.length });
+    this.updateTicker();
+    this.notify();
+  }
+
+  resize(columns: number, rows: number): void {
+    this.layout = computeLayout(columns, rows);
+    this.dispatch({ type: 'viewport', viewport: this.layout.viewport });
+    this.bottomCache = undefined;
+    this.refresh();
+  }
+
+  private readDockerfile(): void {
+    try {
+      this.dockerfileLines = readFileSync(this.session.dockerfilePath, 'utf8').split('\n');
+    } catch {
+      this.dockerfileLines = [];
+    }
+  }
+
+  private updateTicker(): void {
+    const running = this.session.steps.some((s) => s.status === 'running');
+    if (running && !this.ticker) {
+      this.ticker = setInterval(() => this.notify(), TICK_MS);
+    } else if (!running && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private message(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.dispatch({ type: 'message', message: { text, kind } });
+  }
+
+  private onSessionEvent(event: BuildEvent | { type: 'state' }): void {
+    if (this.quitting) return;
+    this.sessionVersion++;
+    switch (event.type) {
+      case 'plan':
+        this.readDockerfile();
+        this.dispatch({ type: 'plan', stepCount: event.steps.length });
+        this.layers.forgetPartial();
+        this.contextLoaded = false;
+        break;
+      case 'step-start':
+        this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
+        this.dispatch({ type: 'step.started', index: event.step });
+        break;
+      case 'step-failed': {
+        this.dispatch({ type: 'step.select', index: event.step, follow: this.ui.followRunning });
+        const step = this.session.steps[event.step];
+        const exit = event.exitCode !== undefined ? ` (exit code ${event.exitCode})` : '';
+        this.message(`Step ${event.step + 1} failed at ${basename(this.session.dockerfilePath)}:${event.line}${exit}: ${step?.text ?? event.message}`, 'error');
+        this.layers.forgetPartial();
+        // The failure deserves to be seen at once.
+        this.refresh();
+        return;
+      }
+      case 'done':
+        this.message(`Image ${event.imageId.slice(0, 19)} written${event.tags.length ? ` as ${event.tags.join(', ')}` : ''}.`);
+        break;
+      case 'state':
+        this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
+        break;
+      default:
+        break;
+    }
+    this.notifySoon();
+  }
+
+  // ---- input ----------------------------------------------------------------
+
+  /** Ink's useInput callback. A burst of typed characters may arrive as one string. */
+  handleInput(input: string, key: KeyPress): void {
+    if (this.quitting) {
+      // A second Ctrl-C while closing means "now".
+      if (key.ctrl && input === 'c') process.exit(130);
+      return;
+    }
+    if (this.ui.find.editing) {
+      this.handleFindInput(input, key);
+      return;
+    }
+    const plain = !key.ctrl && !key.meta && input.length > 1 && !/[\x00-\x1f\x7f]/.test(input);
+    const names = plain ? [...input] : [keyName(input, key)];
+    for (const name of names) {
+      const command = commandForKey(name);
+      if (command) this.execute(command);
+    }
+  }
+
+  private handleFindInput(input: string, key: KeyPress): void {
+    if (key.return) this.dispatch({ type: 'find.close', keep: true });
+    else if (key.escape) this.dispatch({ type: 'find.close', keep: false });
+    else if (key.backspace || key.delete) this.dispatch({ type: 'find.backspace' });
+    else if (key.ctrl && input === 'r') this.dispatch({ type: 'find.regex.toggle' });
+    else if (key.ctrl && input === 'c') return this.execute('app.quit');
+    else if (key.downArrow || key.upArrow) {
+      this.dispatch({ type: 'find.close', keep: true });
+      this.dispatch({ type: 'move', delta: key.downArrow ? 1 : -1 });
+    } else if (!key.ctrl && !key.meta && input !== '' && !/[\x00-\x1f\x7f]/.test(input)) {
+      this.dispatch({ type: 'find.input', text: input });
+    } else return;
+    this.applyRowOptions();
+    this.refresh();
+  }
+
+  /** Runs one command of the key binding table. */
+  execute(command: CommandId): void {
+    const ui = this.ui;
+    if (ui.help && command !== 'help.toggle' && command !== 'app.back' && command !== 'app.quit') {
+      // Keys other than those close the help first, so nothing happens unseen behind it.
+      this.dispatch({ type: 'help.toggle' });
+      this.refresh();
+      return;
+    }
+    const cursor = ui.stepCursor;
+    const steps = this.session.steps;
+    const onStep = cursor < steps.length;
+    switch (command) {
+      case 'step.next':
+        this.run(() => this.session.next());
+        break;
+      case 'step.continue':
+        this.run(() => this.session.continue());
+        break;
+      case 'step.runToCursor':
+        this.run(() => (onStep ? this.session.runTo(cursor) : this.runToEnd()));
+        break;
+      case 'step.rerun':
+        if (!onStep) this.message('Select a step to re-run from.');
+        else this.run(() => this.session.rerunFrom(cursor));
+        break;
+      case 'step.breakpoint':
+        if (onStep) this.session.toggleBreakpoint(cursor);
+        break;
+      case 'step.cancel':
+        if (this.session.busy) {
+          this.session.cancel();
+          this.message('Stopping the running step…');
+        }
+        break;
+      case 'shell.open':
+        this.openShell();
+        break;
+      case 'find.open':
+        this.dispatch({ type: 'find.open' });
+        break;
+      case 'pane.next':
+      case 'pane.previous':
+        this.dispatch({ type: 'focus.cycle', direction: command === 'pane.next' ? 1 : -1 });
+        break;
+      case 'cursor.down':
+      case 'cursor.up':
+        if (ui.help) break;
+        this.dispatch({ type: 'move', delta: command === 'cursor.down' ? 1 : -1 });
+        break;
+      case 'cursor.pageDown':
+      case 'cursor.pageUp':
+        this.dispatch({ type: 'page', direction: command === 'cursor.pageDown' ? 1 : -1 });
+        break;
+      case 'cursor.first':
+      case 'cursor.last':
+        this.dispatch({ type: 'move', delta: command === 'cursor.first' ? -Infinity : Infinity });
+        break;
+      case 'item.toggle':
+        this.toggleItem();
+        break;
+      case 'item.open':
+        this.dispatch({ type: 'focus', pane: ui.focus === 'steps' ? 'layer' : 'bottom' });
+        break;
+      case 'tree.expandAll':
+      case 'tree.collapseAll':
+        if (this.rows) {
+          const path = this.rows.rows[ui.layerCursor]?.path;
+          this.rows.setAllCollapsed(command === 'tree.collapseAll');
+          this.dispatch({ type: 'layer.rows', count: this.rows.rows.length, keepCursor: this.cursorFor(path) });
+        }
+        break;
+      case 'layer.mode':
+        this.dispatch({ type: 'layer.mode.cycle' });
+        break;
+      case 'layer.markRange':
+        this.dispatch({ type: 'layer.range.mark' });
+        this.message(`Range starts at step ${cursor + 1}: move the cursor to B, l switches the layer view.`);
+        break;
+      case 'layer.sort':
+        this.dispatch({ type: 'layer.sort.toggle' });
+        this.applyRowOptions();
+        break;
+      case 'filter.added':
+      case 'filter.modified':
+      case 'filter.deleted':
+      case 'filter.unchanged': {
+        const diff = ({ 'filter.added': 'added', 'filter.modified': 'modified', 'filter.deleted': 'removed', 'filter.unchanged': 'unmodified' } as const)[command];
+        this.dispatch({ type: 'filter.toggle', diff });
+        this.applyRowOptions();
+        break;
+      }
+      case 'view.output':
+        this.dispatch({ type: 'bottom.view', view: 'output' });
+        break;
+      case 'view.image':
+        this.dispatch({ type: 'bottom.view', view: 'image' });
+        break;
+      case 'view.context':
+        this.dispatch({ type: 'bottom.view', view: 'context' });
+        this.loadContextFiles();
+        break;
+      case 'help.toggle':
+        this.dispatch({ type: 'help.toggle' });
+        break;
+      case 'app.back':
+        this.dispatch({ type: 'back' });
+        this.applyRowOptions();
+        break;
+      case 'app.quit':
+        void this.quit();
+        return;
+    }
+    this.refresh();
+  }
+
+  private cursorFor(path: string | undefined): number {
+    if (!this.rows || path === undefined) return 0;
+    return Math.max(0, this.rows.indexOf(path));
+  }
+
+  private toggleItem(): void {
+    if (this.ui.focus === 'steps') {
+      const step = this.session.steps[this.ui.stepCursor];
+      if (step && step.endLine > step.startLine) this.dispatch({ type: 'step.unfold.toggle', index: step.index });
+      return;
+    }
+    if (this.ui.focus === 'layer' && this.rows) {
+      this.rows.toggle(this.ui.layerCursor);
+      this.dispatch({ type: 'layer.rows', count: this.rows.rows.length });
+    }
+  }
+
+  private runToEnd(): Promise<void> {
+    const last = this.session.steps.length - 1;
+    return last >= 0 ? this.session.runTo(last) : Promise.resolve();
+  }
+
+  /** Starts a session call; its progress arrives as events, its errors as a message. */
+  private run(call: () => Promise<void>): void {
+    this.dispatch({ type: 'follow', on: true });
+    this.dispatch({ type: 'message', message: undefined });
+    call().then(
+      () => this.refresh(),
+      (err: unknown) => {
+        if (this.quitting) return;
+        this.message(errorText(err), 'error');
+        this.refresh();
+      },
+    );
+  }
+
+  private openShell(): void {
+    const step = this.session.steps[this.ui.stepCursor];
+    if (!this.session.openShell) {
+      this.message('No shell: this build of the engine cannot open one yet (SessionApi.openShell is missing).', 'error');
+      return;
+    }
+    if (!step || step.status === 'pending' || step.status === 'skipped') {
+      this.message('Run the step first: a shell opens in the container as it is after a step that ran.');
+      return;
+    }
+    this.message('The shell pane is not part of this version of the workbench yet; `layerlab shell` is the way in for now.', 'error');
+  }
+
+  private loadContextFiles(): void {
+    if (this.contextLoaded) return;
+    this.contextLoaded = true;
+    const list = this.session.contextFiles?.();
+    if (!list) return;
+    list.then(
+      (files) => {
+        this.contextFiles = files;
+        this.bottomCache = undefined;
+        this.refresh();
+      },
+      (err: unknown) => {
+        this.message(`Context files: ${errorText(err)}`, 'error');
+        this.refresh();
+      },
+    );
+  }
+
+  async quit(): Promise<void> {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.message('Closing the build session…');
+    this.notify();
+    this.dispose();
+    try {
+      await this.session.close();
+    } finally {
+      this.onQuit();
+    }
+  }
+
+  /** Stops listening and ticking; the session stays open. */
+  dispose(): void {
+    this.unsubscribe();
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.pendingNotify) clearTimeout(this.pendingNotify);
+    this.ticker = undefined;
+    this.pendingNotify = undefined;
+  }
+
+  /** A saved Dockerfile: re-plan, keeping every step above the first change. */
+  replan(text: string): void {
+    this.session.replan(text).then(
+      () => {
+        this.readDockerfile();
+        const firstPending = this.session.steps.findIndex((s) => s.status === 'pending');
+        this.message(
+          firstPending >= 0
+            ? `Dockerfile changed: re-planned, steps from ${firstPending + 1} on are pending.`
+            : 'Dockerfile changed: re-planned, nothing to run again.',
+        );
+        this.bottomCache = undefined;
+        this.refresh();
+      },
+      (err: unknown) => {
+        this.message(`Dockerfile not re-planned: ${errorText(err)}`, 'error');
+        this.refresh();
+      },
+    );
+  }
+
+  // ---- the layer pane ---------------------------------------------------------
+
+  private layerRequestKey(): string {
+    const ui = this.ui;
+    const step = this.session.steps[ui.stepCursor];
+    const status = step ? `${step.status}:${step.layer?.diffId ?? ''}` : `image:${this.session.steps.map((s) => s.status).join(',')}`;
+    return `${ui.stepCursor}:${ui.layerMode}:${ui.rangeStart ?? ''}:${status}`;
+  }
+
+  private requestLayerView(): void {
+    const key = this.layerRequestKey();
+    if (key === this.viewRequestKey) return;
+    this.viewRequestKey = key;
+    const sequence = ++this.viewSequence;
+    this.view = undefined;
+    this.rows = undefined;
+    this.dispatch({ type: 'layer.rows', count: 0 });
+    const ui = this.ui;
+    this.layers.view({ step: ui.stepCursor, mode: ui.layerMode, rangeStart: ui.rangeStart }).then(
+      (view) => {
+        if (sequence !== this.viewSequence) return;
+        this.view = view;
+        this.rows = view.kind === 'tree' ? new TreeRowList(view.root, this.rowOptions()) : undefined;
+        this.dispatch({ type: 'layer.rows', count: this.rows?.rows.length ?? 0, keepCursor: 0 });
+        this.bottomCache = undefined;
+        this.refresh();
+      },
+      (err: unknown) => {
+        if (sequence !== this.viewSequence) return;
+        this.view = { kind: 'note', key, title: 'layer', lines: [`Could not read the layer: ${errorText(err)}`] };
+        this.refresh();
+      },
+    );
+  }
+
+  private requestImageView(): void {
+    const wanted = this.ui.bottomView === 'image' || (this.ui.stepCursor >= this.session.steps.length && this.ui.detailOf === 'steps');
+    if (!wanted) return;
+    const key = `image:${this.sessionVersion}`;
+    if (key === this.imageRequestKey) return;
+    this.imageRequestKey = key;
+    this.layers.view({ step: this.session.steps.length, mode: 'upto', rangeStart: undefined }).then(
+      (view) => {
+        if (key !== this.imageRequestKey) return;
+        this.imageView = view;
+        this.bottomCache = undefined;
+        this.refresh();
+      },
+      (err: unknown) => {
+        this.message(`Image: ${errorText(err)}`, 'error');
+        this.refresh();
+      },
+    );
+  }
+
+  private rowOptions(): { diffTypes: UiState['diffTypes']; find: string | RegExp | undefined; sortBy: UiState['sortBy'] } {
+    return { diffTypes: this.ui.diffTypes, find: findPattern(this.ui.find), sortBy: this.ui.sortBy };
+  }
+
+  private applyRowOptions(): void {
+    if (!this.rows) return;
+    this.rows.setOptions(this.rowOptions());
+    this.dispatch({ type: 'layer.rows', count: this.rows.rows.length });
+  }
+
+  // ---- the bottom pane --------------------------------------------------------
+
+  private bottomContent(): BottomContent {
+    const ui = this.ui;
+    const steps = this.session.steps;
+    const width = this.layout.width - 2;
+    const wrap = (content: BottomContent): BottomContent => ({ ...content, lines: wrapLines(content.lines, width) });
+    const cached = (key: string, build: () => Omit<BottomContent, 'key'>): BottomContent => {
+      const full = `${key}|${width}`;
+      if (this.bottomCache?.key === full) return this.bottomCache;
+      return wrap({ key: full, ...build() });
+    };
+    const imageRow = ui.stepCursor >= steps.length;
+    const view = ui.bottomView !== 'auto' ? ui.bottomView : ui.detailOf === 'layer' ? 'file' : imageRow ? 'image' : 'output';
+    switch (view) {
+      case 'image':
+        return cached(`image:${this.imageView?.key ?? ''}`, () => ({
+          title: 'image',
+          lines:
+            this.imageView?.kind === 'tree'
+              ? imageReportLines(this.imageView.layers, this.imageView.trees, steps)
+              : this.imageView?.kind === 'note'
+                ? this.imageView.lines.map((text) => ({ text, tone: 'note' as const }))
+                : [{ text: 'loading…', tone: 'note' }],
+        }));
+      case 'context':
+        return cached(`context:${this.contextFiles?.length ?? 'none'}:${this.sessionVersion}`, () => ({
+          title: 'context',
+          lines: this.session.contextFiles
+            ? this.contextFiles
+              ? contextLines(this.contextFiles, steps, this.session.contextDir)
+              : [{ text: 'loading…', tone: 'note' }]
+            : contextLines(undefined, steps, this.session.contextDir),
+        }));
+      case 'file': {
+        const node = this.rows?.rows[ui.layerCursor];
+        const viewNow = this.view;
+        return cached(`file:${viewNow?.key ?? ''}:${node?.path ?? ''}`, () => {
+          if (!viewNow) return { title: 'file', lines: [{ text: 'loading…', tone: 'note' }] };
+          if (viewNow.kind === 'note') return { title: 'file', lines: viewNow.lines.map((text) => ({ text, tone: 'note' as const })) };
+          if (!node) return { title: 'file', lines: [{ text: 'No file in view (check the filters and the find text).', tone: 'note' }] };
+          return {
+            title: `file /${node.path}`,
+            lines: fileViewLines({ session: this.session, layers: viewNow.layers, afterStep: viewNow.afterStep, beforeStep: viewNow.beforeStep }, node),
+          };
+        });
+      }
+      case 'output': {
+        const step = steps[Math.min(ui.stepCursor, steps.length - 1)];
+        if (!step) return { key: 'empty', title: 'output', lines: [] };
+        const log = this.session.log(step.index);
+        return cached(`output:${step.index}:${step.status}:${log.length}:${this.sessionVersion}`, () => ({
+          title: `output of step ${step.index + 1}`,
+          lines: outputLines(step, log, basename(this.session.dockerfilePath)),
+        }));
+      }
+    }
+  }
+}
+
+function wrapLines(lines: readonly ViewLine[], width: number): ViewLine[] {
+  const out: ViewLine[] = [];
+  for (const line of lines) {
+    // Diffs and logs keep one line per line (cut at the edge); prose wraps.
+    if (line.tone === 'note' || line.tone === 'warning' || line.tone === 'heading') {
+      for (const text of wrapText(line.text, width)) out.push({ text, tone: line.tone });
+    } else {
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,62 @@
+/**
+ * Starts the workbench on a build session and resolves when the user quits
+ * and the session is closed. Render options follow TUI-NOTES.md: Ctrl-C is
+ * ours (not Ink's), 120 fps with incremental rendering for quick key echo.
+ */
+import { readFileSync } from 'node:fs';
+import { render } from 'ink';
+import type { SessionApi } from '../engine/session-types.js';
+import { AppController } from './app-controller.js';
+import { App } from './components/App.js';
+import { watchDockerfile } from './dockerfile-watcher.js';
+import { createTheme, noColorRequested, ThemeContext } from './theme.js';
+
+export interface RunTuiOptions {
+  session: SessionApi;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  /** Re-plan when the Dockerfile is saved (default true). */
+  watch?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runTui(options: RunTuiOptions): Promise<void> {
+  const { session } = options;
+  const stdout = options.stdout ?? process.stdout;
+  const stdin = options.stdin ?? process.stdin;
+  let resolveQuit!: () => void;
+  const quitDone = new Promise<void>((resolve) => (resolveQuit = resolve));
+  const controller = new AppController({ session, columns: stdout.columns ?? 80, rows: stdout.rows ?? 24, onQuit: () => resolveQuit() });
+
+  let initialText: string | undefined;
+  try {
+    initialText = readFileSync(session.dockerfilePath, 'utf8');
+  } catch {
+    initialText = undefined;
+  }
+  const watcher =
+    options.watch === false
+      ? undefined
+      : watchDockerfile(session.dockerfilePath, (text) => controller.replan(text), { initialText });
+
+  const onSignal = (): void => void controller.quit();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  const theme = createTheme(noColorRequested(options.env ?? process.env));
+  const instance = render(
+    <ThemeContext.Provider value={theme}>
+      <App controller={controller} />
+    </ThemeContext.Provider>,
+    { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 120, incrementalRendering: false },
+  );
+  try {
+    await quitDone;
+  } finally {
+    watcher?.close();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    instance.unmount();
+    await instance.waitUntilExit().catch(() => undefined);
+  }
+}
