@@ -74,7 +74,17 @@ function literalMatch(ctx: MatchContext, written: string, elements: string[]): S
   if (stat === undefined) {
     throw new SourceNotFoundError(ctx.command, `source ${JSON.stringify(written)} not found in ${where(ctx.kind)}`, written);
   }
-  if (!presentInContext(ctx.filter, hostPath, rootRel, stat.isDirectory())) {
+  // The path as written must be in the context too: a symlink left out by
+  // .dockerignore is not sent, even when what it points to is.
+  const writtenRel = elements.join('/');
+  const writtenStat =
+    ctx.filter && writtenRel !== rootRel
+      ? lstatSync(resolveInRoot(ctx.root, '/' + writtenRel, false), { throwIfNoEntry: false })
+      : undefined;
+  if (
+    !presentInContext(ctx.filter, hostPath, rootRel, stat.isDirectory()) ||
+    (writtenStat !== undefined && ctx.filter!.excluded(writtenRel, writtenStat.isDirectory()))
+  ) {
     throw new SourceNotFoundError(
       ctx.command,
       `source ${JSON.stringify(written)} not found in the build context: it is excluded by .dockerignore`,

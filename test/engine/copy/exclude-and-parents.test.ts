@@ -58,6 +58,13 @@ describe('.dockerignore', () => {
     await expect(copy(source, { sources: ['app.log'], dest: '/x' })).rejects.toThrow(/excluded by \.dockerignore/);
   });
 
+  it('an excluded symlink is not in the context even when its target is', async () => {
+    makeTree(context.path, { shortcut: { symlink: 'app.js' } });
+    const source: CopySource = { kind: 'context', root: context.path, exclude: (path) => path === 'shortcut' };
+    await expect(copy(source, { sources: ['shortcut'], dest: '/x' })).rejects.toThrow(SourceNotFoundError);
+    await expect(copy(source, { sources: ['short*'], dest: '/x/' })).resolves.toEqual({ copied: [] });
+  });
+
   it('an exception re-includes a file in an excluded directory, and the directory with it', async () => {
     const exclude = DockerignoreMatcher.fromText('logs\n!logs/keep.log\n*.log\nsrc/deep\n');
     const source: CopySource = { kind: 'context', root: context.path, exclude };
