@@ -65,3 +65,21 @@ export class RemoteSourceError extends CopyError {
 export class ArchiveError extends CopyError {
   override name = 'ArchiveError';
 }
+
+/**
+ * A file system call failed mid-copy (permission denied, no space left, a
+ * path component that is not a directory). Host paths under the rootfs are
+ * shown as image paths, as BuildKit trims its mount prefixes.
+ */
+export class CopyIoError extends CopyError {
+  override name = 'CopyIoError';
+  constructor(
+    command: CopyCommandName,
+    detail: string,
+    /** errno code, e.g. EACCES. */
+    readonly code: string,
+    source?: string,
+  ) {
+    super(command, detail, source);
+  }
+}

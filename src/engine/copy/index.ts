@@ -55,6 +55,7 @@ export {
   CopyOptionError,
   RemoteSourceError,
   ArchiveError,
+  CopyIoError,
   type CopyCommandName,
 } from './errors.js';
 export type {

@@ -418,3 +418,23 @@ describe('rootless id mapping with a stage source', () => {
     }
   });
 });
+
+describe('file system failures', () => {
+  it('become a CopyIoError that shows image paths, not host paths', async () => {
+    makeTree(context.path, { 'd/f': 'f' });
+    const { CopyIoError } = await import('../../../src/engine/copy/index.js');
+    // Root is never denied, so make the kernel fail another way: a destRoot that is a file (ENOTDIR).
+    makeTree(rootfs.path, { blocker: 'x' });
+    const failure = copyFiles({
+      source: { kind: 'context', root: context.path },
+      sources: ['d'],
+      dest: '/d',
+      workdir: '/',
+      destRoot: join(rootfs.path, 'blocker'),
+    });
+    await expect(failure).rejects.toThrow(CopyIoError);
+    await expect(
+      copyFiles({ source: { kind: 'context', root: context.path }, sources: ['d'], dest: '/d', workdir: '/', destRoot: join(rootfs.path, 'blocker') }),
+    ).rejects.toThrow(/^COPY failed: \w+ .*not a directory/);
+  });
+});
