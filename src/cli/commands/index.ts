@@ -4,10 +4,12 @@ import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { parseCommand } from './parse.js';
 import { buildCommand } from './build.js';
+import { diffCommand } from './diff.js';
+import { historyCommand } from './history.js';
 import { tuiCommand } from './tui.js';
 
 /**
  * Every subcommand, in the order `layerlab --help` lists them. Each lives in
  * its own file and is added here with one line.
  */
-export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, pullCommand, pushCommand, ...imageCommands];
+export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, diffCommand, historyCommand, pullCommand, pushCommand, ...imageCommands];
