@@ -7,7 +7,6 @@
 import { getBool, getString, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import type { ChangeEntry } from '../../layers/types.js';
-import { isParentOnly } from '../../engine/layer-commit.js';
 
 interface Row {
   /** In the layer only because something inside it changed. */
@@ -23,7 +22,7 @@ interface Row {
   metadata?: string[];
 }
 
-function rowOf(c: ChangeEntry): Row {
+function rowOf(c: ChangeEntry, isParentOnly: (c: ChangeEntry) => boolean): Row {
   const mark = c.kind === 'added' ? '+' : c.kind === 'deleted' ? '-' : c.metadataOnly && c.metadataOnly.length > 0 ? 'm' : '~';
   return {
     mark,
@@ -64,6 +63,7 @@ export const diffCommand: Command = {
     if (layerText !== undefined && rangeText !== undefined) throw new UsageError('use --layer or --range, not both');
     const { Store } = await import('../../image/store.js');
     const { inspectImage } = await import('../../engine/image-inspect.js');
+    const { isParentOnly } = await import('../../engine/layer-commit.js');
     const { formatBytes } = await import('../../image/list-images.js');
     const { formatMode, formatOwner } = await import('../../tui/format.js');
     const inspected = await inspectImage(await Store.open(globals.root), args.positionals[0]!);
@@ -87,7 +87,7 @@ export const diffCommand: Command = {
         sections.push({
           title: `layer ${i}  ${layer.diffId.slice(7, 19)}  ${formatBytes(layer.size)}  ${layer.history?.created_by ?? ''}`,
           layers: [i],
-          rows: (await layer.changes()).map(rowOf),
+          rows: (await layer.changes()).map((c) => rowOf(c, isParentOnly)),
         });
       }
     }
