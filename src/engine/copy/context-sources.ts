@@ -5,7 +5,8 @@
  * copy order, each once; a source that is a symlink is reported as its target.
  */
 import { joinRel } from './context-filter.js';
-import { planSources } from './source-plan.js';
+import { asCopyError } from './errors.js';
+import { commandOf, planSources } from './source-plan.js';
 import { walkTree, type TreeVisitor, type WalkEntry } from './tree-walk.js';
 import type { CopySource, SourceSelection } from './types.js';
 
@@ -14,6 +15,14 @@ export async function resolveContextSources(
   sources: string[],
   selection: SourceSelection = {},
 ): Promise<string[]> {
+  try {
+    return await takenPaths(source, sources, selection);
+  } catch (err) {
+    throw asCopyError(err, commandOf(selection), [source.root]);
+  }
+}
+
+async function takenPaths(source: CopySource, sources: string[], selection: SourceSelection): Promise<string[]> {
   const taken = new Set<string>();
   for (const planned of planSources(source, sources, selection)) {
     if (planned.kind !== 'path') continue;

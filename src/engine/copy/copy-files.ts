@@ -9,10 +9,10 @@ import { dirname, join, posix } from 'node:path';
 import { detectTarArchive, extractTarArchive, prepareExtractRoot } from './archive.js';
 import { parseChmod, type ChmodSpec } from './chmod-spec.js';
 import { joinRel } from './context-filter.js';
-import { CopyError, CopyIoError, CopyOptionError, type CopyCommandName } from './errors.js';
+import { asCopyError, CopyOptionError, type CopyCommandName } from './errors.js';
 import { makeDirectories } from './make-dirs.js';
 import { download } from './remote-source.js';
-import { inRootPath, isWithinRoot, resolveInRoot } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
 import { commandOf, planSources } from './source-plan.js';
 import type { SourceMatch } from './source-matches.js';
 import { walkTree, type WalkFilters } from './tree-walk.js';
@@ -45,23 +45,8 @@ export async function copyFiles(req: CopyRequest): Promise<CopyResult> {
   try {
     return await copyFilesUnchecked(req);
   } catch (err) {
-    throw asCopyError(err, req);
+    throw asCopyError(err, commandOf(req), [req.destRoot, req.source.root]);
   }
-}
-
-/** Node fs errors become CopyIoError with image paths; our own errors pass through. */
-function asCopyError(err: unknown, req: CopyRequest): unknown {
-  const fsError = err as NodeJS.ErrnoException;
-  if (err instanceof CopyError || typeof fsError?.code !== 'string' || typeof fsError.syscall !== 'string') return err;
-  const shown = (path: string | undefined): string => {
-    if (path === undefined) return '';
-    if (isWithinRoot(req.destRoot, path)) return inRootPath(req.destRoot, path);
-    if (isWithinRoot(req.source.root, path)) return inRootPath(req.source.root, path);
-    return path;
-  };
-  const paths = [shown(fsError.path), shown((fsError as { dest?: string }).dest)].filter((path) => path !== '').join(' -> ');
-  const reason = fsError.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '');
-  return new CopyIoError(commandOf(req), `${fsError.syscall} ${paths}: ${reason}`, fsError.code);
 }
 
 async function copyFilesUnchecked(req: CopyRequest): Promise<CopyResult> {

@@ -4,6 +4,7 @@
  * `isUserError` and exit code 2, and name the source or destination path
  * they are about. The engine adds the Dockerfile line in front.
  */
+import { inRootPath, isWithinRoot } from './root-path.js';
 
 /** Which instruction failed, for messages: "COPY" or "ADD". */
 export type CopyCommandName = 'COPY' | 'ADD';
@@ -82,4 +83,21 @@ export class CopyIoError extends CopyError {
   ) {
     super(command, detail, source);
   }
+}
+
+/**
+ * Node fs errors become CopyIoError, their host paths shown relative to the
+ * first of `roots` (rootfs, source root) that holds them; others pass through.
+ */
+export function asCopyError(err: unknown, command: CopyCommandName, roots: string[]): unknown {
+  const fsError = err as NodeJS.ErrnoException & { dest?: string };
+  if (err instanceof CopyError || typeof fsError?.code !== 'string' || typeof fsError.syscall !== 'string') return err;
+  const shown = (path: string | undefined): string => {
+    if (path === undefined) return '';
+    const root = roots.find((candidate) => isWithinRoot(candidate, path));
+    return root === undefined ? path : inRootPath(root, path);
+  };
+  const paths = [shown(fsError.path), shown(fsError.dest)].filter((path) => path !== '').join(' -> ');
+  const reason = fsError.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '');
+  return new CopyIoError(command, `${fsError.syscall} ${paths}: ${reason}`, fsError.code);
 }

@@ -9,6 +9,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { asCopyError } from './errors.js';
 import { fetchBody } from './remote-source.js';
 import { commandOf, planSources } from './source-plan.js';
 import { walkTree, type TreeVisitor, type WalkEntry } from './tree-walk.js';
@@ -87,6 +88,14 @@ export async function checksumSources(
   sources: string[],
   selection: SourceSelection = {},
 ): Promise<string> {
+  try {
+    return await checksumUnchecked(source, sources, selection);
+  } catch (err) {
+    throw asCopyError(err, commandOf(selection), [source.root]);
+  }
+}
+
+async function checksumUnchecked(source: CopySource, sources: string[], selection: SourceSelection): Promise<string> {
   const command = commandOf(selection);
   const hash = createHash('sha256');
   const line = (text: string): void => {
