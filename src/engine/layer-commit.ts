@@ -40,7 +40,8 @@ export function countChanges(changes: readonly ChangeEntry[]): ChangeCounts {
 }
 
 export function isParentOnly(c: ChangeEntry): boolean {
-  return c.kind === 'modified' && c.type === 'dir' && c.metadataOnly === undefined;
+  // An opaque dir (`rm -rf d && mkdir d`) is a change of its own: it hides the lower dir's entries.
+  return c.kind === 'modified' && c.type === 'dir' && c.metadataOnly === undefined && !c.opaque;
 }
 
 export async function detectChanges(upperDir: string, lowerDirs: readonly string[], ignore: readonly string[] = []): Promise<ChangeEntry[]> {
