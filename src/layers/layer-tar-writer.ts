@@ -111,6 +111,10 @@ function tarOrderKey(path: string): string {
 
 export function sortForTar(entries: readonly ChangeEntry[]): ChangeEntry[] {
   const keyed = entries.map((entry) => ({ entry, key: tarOrderKey(entry.path) }));
+  // Change lists arrive in this order already; checking is cheaper than sorting.
+  let sorted = true;
+  for (let i = 1; i < keyed.length && sorted; i++) if (keyed[i - 1]!.key > keyed[i]!.key) sorted = false;
+  if (sorted) return [...entries];
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.entry);
 }

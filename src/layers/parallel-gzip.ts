@@ -37,6 +37,10 @@ function deflateBlock(data: Buffer, level: number, dictionary: Buffer | undefine
   return new Promise((resolve, reject) => {
     const options: zlib.ZlibOptions = {
       level,
+      // One output buffer big enough for the whole block: with the default
+      // 16 KiB, every block bounces between the thread pool and the main
+      // thread dozens of times, and the main thread becomes the bottleneck.
+      chunkSize: data.length + (data.length >>> 3) + 1024,
       finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     };
     if (dictionary) options.dictionary = dictionary;
@@ -77,7 +81,9 @@ export class ParallelGzipFile implements ChunkSink {
     this.rawHash.update(chunk);
     this.crc = zlib.crc32(chunk, this.crc);
     this.rawSize += chunk.length;
-    const dictionary = this.previous ? this.previous.subarray(Math.max(0, this.previous.length - DICTIONARY_BYTES)) : undefined;
+    const dictionary = this.previous
+      ? this.previous.subarray(Math.max(0, this.previous.length - DICTIONARY_BYTES))
+      : undefined;
     this.previous = chunk;
     const block = deflateBlock(chunk, this.level, dictionary, false);
     block.catch(() => undefined); // a failure is seen when the block's turn comes

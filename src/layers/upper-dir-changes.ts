@@ -108,6 +108,9 @@ function baseEntry(path: string, kind: ChangeEntry['kind'], stats: Stats, absPat
  */
 export async function changesFromUpperDir(upperDir: string, options: UpperDirChangeOptions): Promise<ChangeEntry[]> {
   const ignore = new Set((options.ignore ?? []).map(normalizeLayerPath));
+  // getfattr runs in its own process while this one walks the same tree.
+  const upperXattrsPending = readXattrsRecursive(upperDir);
+  upperXattrsPending.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
   const walked = walkUpperDir(upperDir, ignore);
   const lowers = new LowerView(options.lowerDirs);
 
@@ -118,7 +121,7 @@ export async function changesFromUpperDir(upperDir: string, options: UpperDirCha
   const lowerPaths = new Set(lowers.mergedDirPaths());
   for (const hit of candidates) if (hit) lowerPaths.add(hit.absPath);
   const [upperXattrs, lowerXattrs] = await Promise.all([
-    readXattrsRecursive(upperDir),
+    upperXattrsPending,
     lowerPaths.size > 0 ? readXattrsOf([...lowerPaths]) : Promise.resolve(new Map<string, XattrMap>()),
   ]);
   const opaqueLowerDirs = new Set<string>();
