@@ -132,6 +132,20 @@ export interface ShellProcess {
   write(data: string): void;
   resize(cols: number, rows: number): void;
   kill(): void;
+  /** The shell binary that runs ("/bin/sh"). */
+  readonly shellPath: string;
+  /** After exit: what the shell changed (its changes go to a throwaway upper dir). */
+  changes(): Promise<import('../layers/types.js').ChangeEntry[]>;
+  /** After exit: the commands typed, oldest first, for the RUN line of a kept step. */
+  commands(): Promise<string[]>;
+  /**
+   * After exit: keeps the changes as a new RUN step right after the shell's
+   * step (the line is also written into the Dockerfile); the steps below go
+   * back to pending. Resolves with the new step's index.
+   */
+  keep(runLine?: string): Promise<number>;
+  /** Throws the changes away. */
+  discard(): Promise<void>;
 }
 
 /**

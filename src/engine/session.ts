@@ -4,7 +4,7 @@
  * and mounts of the running step, and the events a UI listens to. Runs are
  * serialised: each public operation waits for the one before it.
  */
-import { lstat, readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { platformFromNode } from '../dockerfile/platform.js';
 import type { Instruction } from '../dockerfile/instructions.js';
@@ -20,10 +20,13 @@ import { defaultStateDir, getIdMapping, sweepLeftovers, type IdMapping } from '.
 import { BuildCache } from './build-cache.js';
 import { dispatchConfig, isConfigInstruction } from './dispatch-config.js';
 import { sweepHostMounts } from './host-mounts.js';
-import { detectChanges, type LayerRecord } from './layer-commit.js';
+import { countChanges, detectChanges, type LayerRecord } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
 import { firstChangedStep, planBuild, type BuildPlan, type PlannedStep } from './plan.js';
-import type { BuildEvent, ContextFile, SessionApi, StackLayer, StepState } from './session-types.js';
+import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepState } from './session-types.js';
+import { openShell, type OpenedShell } from './shell.js';
+import { commitHistory, runCreatedBy, withShell } from './image-config.js';
+import { layerIdMapsFor } from './step-run.js';
 import { resolveContextSources } from './copy/index.js';
 import { StepFailedError, type StepContext, type StepOutcome } from './step-context.js';
 import { executeCopy, executeWorkdir, loadDockerignore } from './step-files.js';
@@ -72,6 +75,12 @@ export class SessionClosedError extends Error {
   }
 }
 
+/** Asked for something the session cannot do in its current state. */
+export class SessionStateError extends Error {
+  readonly isUserError = true;
+  readonly exitCode = 2;
+}
+
 export class BuildSession implements SessionApi {
   readonly dockerfilePath: string;
   readonly contextDir: string;
@@ -86,6 +95,7 @@ export class BuildSession implements SessionApi {
   private readonly keep = new Set<string>();
   private readonly layerChangeCache = new Map<string, Promise<ChangeEntry[]>>();
   private readonly bps = new Set<number>();
+  private readonly openShells = new Set<OpenedShell>();
   private readonly cache: BuildCache;
   private readonly platform = platformFromNode(process.arch, process.platform);
   private readonly buildContextDirs: Record<string, string> = {};
@@ -641,6 +651,116 @@ export class BuildSession implements SessionApi {
     return { lowerDirs: lowerDirsOf(s), config: s.config, processEnv: s.scope.processEnv() };
   }
 
+  // ---- shells -------------------------------------------------------------
+
+  /**
+   * A shell in the container as it is after a step, or before it. For a
+   * failed RUN, "before" has the failing command in the shell history and in
+   * $LAYERLAB_FAILED_COMMAND; "after" shows its partial writes.
+   */
+  async openShell(target: ShellTarget, size: { cols: number; rows: number }, options: { shell?: string; term?: string } = {}): Promise<ShellProcess> {
+    const rootfs = this.rootfsAt(target.step, target.state);
+    if (!rootfs) {
+      throw new SessionStateError(`step ${target.step + 1} has no ${target.state === 'before' ? 'state before it' : 'result'} yet: run it first`);
+    }
+    const step = this.plan.steps[target.step]!;
+    const runtime = this.runtimes[target.step]!;
+    const failedCommand = runtime.state.status === 'failed' ? runtime.state.failure?.command ?? step.text.replace(/^RUN\s+/i, '') : undefined;
+    const script = step.instruction.kind === 'run' ? step.text.replace(/^RUN\s+(--\S+\s+)*/i, '') : undefined;
+    const opened = await openShell({
+      store: this.store,
+      lowerDirs: rootfs.lowerDirs,
+      config: rootfs.config,
+      env: rootfs.processEnv,
+      shell: options.shell,
+      term: options.term,
+      cols: size.cols,
+      rows: size.rows,
+      history: target.state === 'before' && script ? [script] : [],
+      extraEnv: failedCommand && target.state === 'before' ? [`LAYERLAB_FAILED_COMMAND=${script ?? failedCommand}`] : [],
+      commitOptions: layerIdMapsFor(this.idMapping),
+    });
+    this.openShells.add(opened);
+    void opened.exited.finally(() => undefined);
+    const session = this;
+    return {
+      shellPath: opened.shellPath,
+      onData: (listener) => {
+        opened.process.onData(listener);
+      },
+      onExit: (listener) => {
+        void opened.exited.then(listener);
+      },
+      write: (data) => opened.process.write(data),
+      resize: (cols, rows) => opened.process.resize(cols, rows),
+      kill: () => opened.process.kill(),
+      changes: () => opened.changes(),
+      commands: () => opened.typedCommands(),
+      async keep(runLine?: string) {
+        const index = await session.keepShell(target, opened, runLine);
+        session.openShells.delete(opened);
+        return index;
+      },
+      async discard() {
+        session.openShells.delete(opened);
+        await opened.discard();
+      },
+    };
+  }
+
+  /** Inserts the shell's changes as a RUN step after its step (see ShellProcess.keep). */
+  private async keepShell(target: ShellTarget, opened: OpenedShell, runLine?: string): Promise<number> {
+    return this.enqueue(async () => {
+      const status = this.runtimes[target.step]!.state.status;
+      if (target.state === 'after' && status === 'failed') {
+        throw new SessionStateError('changes made on top of a failed step cannot be kept: open the shell before the step instead');
+      }
+      await opened.exited;
+      const anchor = target.state === 'before' ? target.step - 1 : target.step;
+      const anchorStep = this.plan.steps[anchor];
+      const anchorState = this.runtimes[anchor]?.after;
+      if (!anchorStep || !anchorState) throw new SessionStateError('the step the shell ran on has no result any more');
+      const commands = await opened.typedCommands();
+      const script = commands.length > 0 ? commands.join(' && ') : ':';
+      const line = runLine ?? `RUN ${script}`;
+      const lines = this.dockerfileText.split('\n');
+      lines.splice(anchorStep.endLine, 0, line);
+      const text = lines.join('\n');
+      if (this.options.dockerfileText === undefined) await writeFile(this.dockerfilePath, text);
+      const plan = this.makePlan(text);
+      const keep = anchor + 1;
+      await this.discardFrom(keep);
+      this.dockerfileText = text;
+      this.applyPlan(plan, keep);
+      const changes = await opened.changes();
+      const layer = await opened.commit();
+      await opened.discard();
+      const after = snapshot(anchorState);
+      const argv = withShell(after.config, [script]);
+      commitHistory(after.config, runCreatedBy(argv, []), layer !== undefined, new Date());
+      if (layer) {
+        after.layers.push(layer);
+        after.layerSteps.push(keep);
+      }
+      const runtime = this.runtimes[keep]!;
+      const counts = countChanges(changes);
+      runtime.after = after;
+      runtime.changes = changes;
+      runtime.log = ['# made in a layerlab shell: these are the changes the shell left'];
+      runtime.state = {
+        ...baseInfo(runtime.state),
+        status: 'done',
+        counts,
+        layer: layer
+          ? { digest: layer.descriptor.digest, diffId: layer.diffId, size: layer.descriptor.size, uncompressedSize: layer.uncompressedSize ?? 0 }
+          : undefined,
+        durationMs: 0,
+      };
+      this.emit({ type: 'state' });
+      return keep;
+    });
+  }
+
   // ---- the image ------------------------------------------------------------
 
   async finish(): Promise<{ imageId: string; manifestDigest: string; tags: string[] }> {
@@ -665,6 +785,8 @@ export class BuildSession implements SessionApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.cancel();
+    for (const shell of this.openShells) await shell.discard().catch(() => undefined);
+    this.openShells.clear();
     await this.queue.catch(() => undefined);
     this.closed = true;
     for (const dir of this.keep) await rm(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { RunMount } from '../dockerfile/mounts.js';
 import { runCommandPlan } from '../dockerfile/run-command.js';
 import { InstructionError } from '../dockerfile/errors.js';
-import { run as runInSandbox, resolveUser, removeWorkDir, toHostId } from '../sandbox/index.js';
+import { run as runInSandbox, resolveUser, removeWorkDir, toContainerId, toHostId, type IdMapping } from '../sandbox/index.js';
 import type { MountSpec } from '../sandbox/run-spec.js';
 import { MediaTypes } from '../image/oci-types.js';
 import type { CacheInputs } from './build-cache.js';
@@ -205,14 +205,14 @@ function withHome(env: string[], home: string): string[] {
 }
 
 export function layerIdMaps(ctx: StepContext): { mapUid?: (id: number) => number; mapGid?: (id: number) => number } {
-  if (ctx.idMapping.kind === 'host') return {};
-  const { uidMap, gidMap } = ctx.idMapping;
-  // The upper dir holds host ids; the layer must hold container ids.
-  const back = (map: typeof uidMap) => (hostId: number) => {
-    for (const r of map) if (hostId >= r.hostId && hostId < r.hostId + r.size) return r.containerId + (hostId - r.hostId);
-    return hostId;
-  };
-  return { mapUid: back(uidMap), mapGid: back(gidMap) };
+  return layerIdMapsFor(ctx.idMapping);
+}
+
+/** Rootless: the upper dir holds host ids; the layer must hold container ids. */
+export function layerIdMapsFor(mapping: IdMapping): { mapUid?: (id: number) => number; mapGid?: (id: number) => number } {
+  if (mapping.kind === 'host') return {};
+  const back = (map: IdMapping['uidMap']) => (hostId: number) => toContainerId(map, hostId) ?? hostId;
+  return { mapUid: back(mapping.uidMap), mapGid: back(mapping.gidMap) };
 }
 
 export function cachedLayerRecord(ctx: StepContext, layer: { digest: string; diffId: string; size: number; uncompressedSize: number }) {

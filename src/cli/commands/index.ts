@@ -6,10 +6,11 @@ import { parseCommand } from './parse.js';
 import { buildCommand } from './build.js';
 import { diffCommand } from './diff.js';
 import { historyCommand } from './history.js';
+import { shellCommand } from './shell.js';
 import { tuiCommand } from './tui.js';
 
 /**
  * Every subcommand, in the order `layerlab --help` lists them. Each lives in
  * its own file and is added here with one line.
  */
-export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, diffCommand, historyCommand, pullCommand, pushCommand, ...imageCommands];
+export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, diffCommand, historyCommand, shellCommand, pullCommand, pushCommand, ...imageCommands];
