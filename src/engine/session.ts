@@ -691,7 +691,7 @@ export class BuildSession implements SessionApi {
       onExit: (listener) => {
         void opened.exited.then(listener);
       },
-      write: (data) => opened.process.write(data),
+      write: (data) => opened.write(data),
       resize: (cols, rows) => opened.process.resize(cols, rows),
       kill: () => opened.process.kill(),
       changes: () => opened.changes(),

@@ -49,8 +49,40 @@ export interface ShellRequest {
   commitOptions?: CommitOptions;
 }
 
+/**
+ * Rebuilds the command lines typed into a shell from its keystrokes, for
+ * shells that keep no history file (busybox ash as Debian builds it). Editing
+ * keys a line editor handles (arrows, tab) make a line uncertain; such lines
+ * are still returned, and the user can edit the RUN line before keeping it.
+ */
+export class TypedLineRecorder {
+  private current = '';
+  private escape = false;
+  readonly lines: string[] = [];
+
+  feed(data: string): void {
+    for (const ch of data) {
+      if (this.escape) {
+        // CSI sequences end with a letter or ~; a lone ESC+char ends at once.
+        if (/[A-Za-z~]/.test(ch)) this.escape = false;
+        continue;
+      }
+      if (ch === '\x1b') this.escape = true;
+      else if (ch === '\r' || ch === '\n') {
+        if (this.current.trim() !== '') this.lines.push(this.current);
+        this.current = '';
+      } else if (ch === '\x7f' || ch === '\b') this.current = this.current.slice(0, -1);
+      else if (ch === '\x03' || ch === '\x15') this.current = '';
+      else if (ch === '\x17') this.current = this.current.replace(/\S+\s*$/, '');
+      else if (ch >= ' ') this.current += ch;
+    }
+  }
+}
+
 export interface OpenedShell {
   readonly process: PtySandboxProcess;
+  /** Everything typed into the shell goes through here, so the typed lines are known. */
+  write(data: string): void;
   readonly shellPath: string;
   /** Resolves with the shell's exit code (128+n when a signal ended it). */
   exited: Promise<number>;
@@ -125,19 +157,26 @@ export async function openShell(req: ShellRequest): Promise<OpenedShell> {
     return r.exitCode ?? 128 + signalNumber(r.signal);
   });
   let discarded = false;
+  const recorder = new TypedLineRecorder();
   const changes = async (): Promise<ChangeEntry[]> => {
     await exited;
     return detectChanges(upperDir, req.lowerDirs, [...sandboxMountpoints, shellStateMount.slice(1)]);
   };
   return {
     process: proc,
+    write(data: string) {
+      recorder.feed(data);
+      proc.write(data);
+    },
     shellPath,
     exited,
     changes,
     async typedCommands() {
       const text = await readFile(historyFile, 'utf8').catch(() => '');
-      const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-      return lines.slice(preloaded.length).filter((l) => !/^\s*(exit|logout)\s*$/.test(l));
+      const fromFile = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).slice(preloaded.length);
+      // A shell that wrote its history is the better witness; otherwise the keystrokes.
+      const lines = fromFile.length > 0 ? fromFile : recorder.lines;
+      return lines.filter((l) => !/^\s*(exit|logout)(\s+\d+)?\s*$/.test(l));
     },
     async commit() {
       const list = await changes();
