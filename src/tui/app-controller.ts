@@ -45,7 +45,7 @@ export interface ControllerOptions {
   onQuit: () => void;
 }
 
-type BottomContent = { key: string; title: string; lines: ViewLine[] };
+type BottomContent = { key: string; title: string; lines: ViewLine[]; follow?: boolean };
 
 const EVENT_FRAME_MS = 16;
 const TICK_MS = 100;
@@ -143,7 +143,7 @@ export class AppController {
     this.requestImageView();
     const bottom = this.bottomContent();
     this.bottomCache = bottom;
-    this.dispatch({ type: 'bottom.lines', count: bottom.lines.length });
+    this.dispatch({ type: 'bottom.lines', count: bottom.lines.length, follow: bottom.follow ?? false });
     this.updateTicker();
     this.notify();
   }
@@ -215,8 +215,23 @@ export class AppController {
 
   // ---- input ----------------------------------------------------------------
 
-  /** Ink's useInput callback. A burst of typed characters may arrive as one string. */
+  /**
+   * Ink's useInput callback. Ink splits escape sequences into events of their
+   * own, but a burst of plain characters ("\t\tn", "jjj", a paste) arrives as
+   * one string: it is taken apart here, one key per character.
+   */
   handleInput(input: string, key: KeyPress): void {
+    if (input.length > 1 && !input.startsWith('[') && !input.startsWith('O')) {
+      for (const char of input) {
+        const press = keyOfChar(char);
+        this.handleKey(press.input, press.key);
+      }
+      return;
+    }
+    this.handleKey(input, key);
+  }
+
+  private handleKey(input: string, key: KeyPress): void {
     if (this.quitting) {
       // A second Ctrl-C while closing means "now".
       if (key.ctrl && input === 'c') process.exit(130);
@@ -226,12 +241,8 @@ export class AppController {
       this.handleFindInput(input, key);
       return;
     }
-    const plain = !key.ctrl && !key.meta && input.length > 1 && !/[\x00-\x1f\x7f]/.test(input);
-    const names = plain ? [...input] : [keyName(input, key)];
-    for (const name of names) {
-      const command = commandForKey(name);
-      if (command) this.execute(command);
-    }
+    const command = commandForKey(keyName(input, key));
+    if (command) this.execute(command);
   }
 
   private handleFindInput(input: string, key: KeyPress): void {
@@ -595,10 +606,22 @@ export class AppController {
         return cached(`output:${step.index}:${step.status}:${log.length}:${this.sessionVersion}`, () => ({
           title: `output of step ${step.index + 1}`,
           lines: outputLines(step, log, basename(this.session.dockerfilePath)),
+          follow: step.status === 'running',
         }));
       }
     }
   }
+}
+
+/** The key a single character of a burst stands for, as Ink would have reported it alone. */
+export function keyOfChar(char: string): { input: string; key: KeyPress } {
+  const code = char.charCodeAt(0);
+  if (char === '\t') return { input: '', key: { tab: true } };
+  if (char === '\r' || char === '\n') return { input: '', key: { return: true } };
+  if (char === '\x7f' || char === '\b') return { input: '', key: { backspace: true } };
+  if (char === '\x1b') return { input: '', key: { escape: true } };
+  if (code >= 1 && code <= 26) return { input: String.fromCharCode(code + 96), key: { ctrl: true } };
+  return { input: char, key: {} };
 }
 
 function wrapLines(lines: readonly ViewLine[], width: number): ViewLine[] {

@@ -34,7 +34,10 @@ export function Panel({ title, rightTitle = '', width, height, focused, children
       <Text color={borderColor} bold={focused} wrap="truncate-end">
         {panelTopLine(title, rightTitle, width, focused)}
       </Text>
+      {/* Ink applies a changed borderStyle without the borderTop={false} beside it (a
+          border appears on top and pushes the rows down), so focus remounts the box. */}
       <Box
+        key={focused ? 'focused' : 'unfocused'}
         flexDirection="column"
         width={width}
         height={height - 1}

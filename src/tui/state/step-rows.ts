@@ -43,6 +43,7 @@ export function stepNote(step: StepState, now: number): string {
     case 'running':
       return formatDuration(step.startedAt !== undefined ? now - step.startedAt : (step.durationMs ?? 0));
     case 'done': {
+      if (step.keyword === 'FROM') return 'base image';
       const counts = step.counts ? `+${step.counts.added} ~${step.counts.modified} -${step.counts.deleted}` : '';
       const size = step.layer ? formatBytes(step.layer.uncompressedSize) : '';
       return [counts, size].filter(Boolean).join(' ');

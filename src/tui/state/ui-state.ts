@@ -122,7 +122,8 @@ export type UiAction =
   | { type: 'find.regex.toggle' }
   | { type: 'find.close'; keep: boolean }
   | { type: 'bottom.view'; view: BottomView }
-  | { type: 'bottom.lines'; count: number }
+  /** The bottom pane's content has `count` lines; `follow` when it is a live log whose end matters. */
+  | { type: 'bottom.lines'; count: number; follow: boolean }
   | { type: 'help.toggle' }
   | { type: 'message'; message: Message | undefined }
   | { type: 'back' };
@@ -279,9 +280,11 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
         bottomScroll: action.view === 'output' ? undefined : 0,
       };
     case 'bottom.lines': {
-      if (action.count === state.bottomLineCount) return state;
+      // Content that does not grow starts at its top (a failure banner comes first).
+      const fromTop = !action.follow && state.bottomScroll === undefined ? 0 : state.bottomScroll;
+      if (action.count === state.bottomLineCount && fromTop === state.bottomScroll) return state;
       const maxScroll = Math.max(0, action.count - state.viewport.bottom);
-      const bottomScroll = state.bottomScroll === undefined ? undefined : Math.min(state.bottomScroll, maxScroll);
+      const bottomScroll = fromTop === undefined ? undefined : Math.min(fromTop, maxScroll);
       return { ...state, bottomLineCount: action.count, bottomScroll };
     }
     case 'help.toggle':
