@@ -9,15 +9,14 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileChangedDuringCommitError, UnrepresentableEntryError } from './errors.js';
-import { ParallelGzipFile, PlainFile, type ChunkSink, type DigestedBlob } from './parallel-gzip.js';
+import { BLOCK_SIZE as CHUNK_SIZE, ParallelGzipFile, PlainFile, type ChunkSink, type DigestedBlob } from './parallel-gzip.js';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, type TarHeaderFields, type TarTypeFlag } from './tar-header.js';
 import { OPAQUE_WHITEOUT_NAME, WHITEOUT_PREFIX, type ChangeEntry } from './types.js';
 
-const CHUNK_SIZE = 1024 * 1024;
 
 /** Fills 1 MiB buffers; full ones wait in `ready` until the writer drains them. */
 class ChunkBuffer {
-  private buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  private buffer: Buffer = Buffer.allocUnsafe(CHUNK_SIZE);
   private position = 0;
   private readonly ready: Buffer[] = [];
 
@@ -80,7 +79,7 @@ class ChunkBuffer {
 
   private rotate(): void {
     this.ready.push(this.buffer);
-    this.buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    this.buffer = this.sink.reusableBuffer() ?? Buffer.allocUnsafe(CHUNK_SIZE);
     this.position = 0;
   }
 }
