@@ -3,7 +3,9 @@
  * that run in-process (COPY, ADD, WORKDIR's mkdir) rather than in the sandbox.
  * They live under the store's tmp dir with a recognisable name, so a session
  * that dies before unmounting leaves something `sweepHostMounts` finds at the
- * next start. Needs root (a rootless session does these steps in the sandbox).
+ * next start. Needs root, or a private user+mount namespace: the rootless
+ * file-step worker (file-step-worker.ts) calls these inside one, with
+ * `userxattr`, so its mounts never appear on the host.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -40,6 +42,14 @@ function escapeOverlayPath(p: string): string {
   return p.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:');
 }
 
+export interface OverlayOptions {
+  /**
+   * overlayfs in a user namespace: whiteouts and opaque dirs are marked with
+   * `user.overlay.*` xattrs, as the rootless sandbox's RUN steps mark them.
+   */
+  userxattr?: boolean;
+}
+
 export interface HostMount {
   /** The merged view. */
   path: string;
@@ -51,27 +61,33 @@ export interface HostMount {
  * skips the sync on unmount; a step's upper dir does not need to survive a
  * crash (PERF-NOTES: 2 ms instead of up to 110 ms).
  */
-export async function mountWritable(tmpDir: string, lowerDirs: string[], upperDir: string, workDir: string): Promise<HostMount> {
+export async function mountWritable(
+  tmpDir: string,
+  lowerDirs: string[],
+  upperDir: string,
+  workDir: string,
+  options: OverlayOptions = {},
+): Promise<HostMount> {
   const base = await mkdtemp(join(tmpDir, mountDirPrefix));
   const merged = join(base, 'merged');
   await mkdir(merged);
   const lowers = lowerDirs.length > 0 ? lowerDirs : [await emptyDir(base)];
   await mountOverlay(
-    `lowerdir=${lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(upperDir)},workdir=${escapeOverlayPath(workDir)},volatile`,
+    `lowerdir=${lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(upperDir)},workdir=${escapeOverlayPath(workDir)},volatile${options.userxattr ? ',userxattr' : ''}`,
     merged,
   );
   return { path: merged, release: () => unmountAndRemove(base, merged) };
 }
 
 /** A read-only view of a stack of layers, e.g. the source of COPY --from. */
-export async function mountReadOnly(tmpDir: string, lowerDirs: string[]): Promise<HostMount> {
+export async function mountReadOnly(tmpDir: string, lowerDirs: string[], options: OverlayOptions = {}): Promise<HostMount> {
   const base = await mkdtemp(join(tmpDir, mountDirPrefix));
   const merged = join(base, 'merged');
   await mkdir(merged);
   // overlayfs wants two lower dirs when there is no upper dir.
   const lowers = [...lowerDirs];
   while (lowers.length < 2) lowers.push(await emptyDir(base, `empty${lowers.length}`));
-  await mountOverlay(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}`, merged);
+  await mountOverlay(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}${options.userxattr ? ',userxattr' : ''}`, merged);
   return { path: merged, release: () => unmountAndRemove(base, merged) };
 }
 

@@ -1,19 +1,22 @@
 /**
- * COPY, ADD and WORKDIR: file operations done in-process on the merged view of
- * an overlay (lower = the layers so far, upper = this step), so the upper dir
- * ends up holding exactly the change, as it does for RUN.
+ * COPY, ADD and WORKDIR: file operations on the merged view of an overlay
+ * (lower = the layers so far, upper = this step), so the upper dir ends up
+ * holding exactly the change, as it does for RUN. As root they run in this
+ * process; rootless, in a worker in a user namespace (file-step-backend.ts).
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { AddInstruction, CopyInstruction, WorkdirInstruction } from '../dockerfile/instructions.js';
 import { InstructionError } from '../dockerfile/errors.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from '../dockerfile/dockerignore.js';
-import { resolveUser } from '../sandbox/index.js';
+import { removeWorkDir, resolveUser, toHostId, type IdMapping } from '../sandbox/index.js';
 import type { CacheInputs } from './build-cache.js';
-import { checksumSources, copyFiles, resolveContextSources, type CopySource } from './copy/index.js';
-import { makeDirectories } from './copy/make-dirs.js';
-import { resolveInRoot } from './copy/root-path.js';
-import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
+import { resolveContextSources, type CopySource } from './copy/index.js';
+import { openFileStepBackend, type FileStepBackend } from './file-step-backend.js';
+import { removeTree } from './file-step-cleanup.js';
+import { UnmappedOwnerError } from './file-step-errors.js';
+import type { HostMount } from './host-mounts.js';
 import { commitHistory, copyCreatedBy, resolveWorkdir } from './image-config.js';
 import { commitUpperDir, countChanges, detectChanges } from './layer-commit.js';
 import { statInStack } from './layer-stack-reader.js';
@@ -41,6 +44,7 @@ export async function loadDockerignore(contextDir: string, dockerfilePath: strin
  */
 async function withStepOverlay(
   ctx: StepContext,
+  backend: FileStepBackend,
   before: StageState,
   body: (merged: string) => Promise<void>,
 ): Promise<{ changes: Awaited<ReturnType<typeof detectChanges>>; upperDir: string; work: string }> {
@@ -52,15 +56,17 @@ async function withStepOverlay(
   await mkdir(workDir);
   let mount: HostMount | undefined;
   try {
-    mount = await mountWritable(ctx.store.tmpDir, lowerDirs, upperDir, workDir);
+    mount = await backend.mountWritable(lowerDirs, upperDir, workDir);
     await body(mount.path);
   } catch (err) {
     await mount?.release().catch(() => undefined);
-    await rm(work, { recursive: true, force: true });
+    removeWorkDir(workDir);
+    await removeTree(work);
     throw err;
   }
   await mount.release();
-  await rm(workDir, { recursive: true, force: true });
+  // overlayfs leaves work/work mode 000; rootless cannot rm it without a chmod.
+  removeWorkDir(workDir);
   const changes = await detectChanges(upperDir, lowerDirs);
   return { changes, upperDir, work };
 }
@@ -92,7 +98,7 @@ async function finishFileStep(
     }
     return { after, layer, changes: result.changes, counts, cached: false, cacheMiss };
   } finally {
-    await rm(result.work, { recursive: true, force: true });
+    await removeTree(result.work);
   }
 }
 
@@ -122,9 +128,12 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
     }
   }
 
-  const hostMounts: HostMount[] = [];
+  if (chown) checkOwnerMapped(ctx.idMapping, chown, `${isAdd ? 'ADD' : 'COPY'} --chown=${instr.chown}`);
+
+  const backend = openFileStepBackend({ idMapping: ctx.idMapping, tmpDir: ctx.store.tmpDir });
+  ctx.onCancel(() => backend.kill());
   try {
-    const source = await copySource(ctx, from, input.ignore, hostMounts, range);
+    const source = await copySource(ctx, backend, from, input.ignore, range);
     const selection = {
       parents: instr.kind === 'copy' ? instr.parents : undefined,
       excludePatterns: instr.excludes,
@@ -154,7 +163,7 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
         instruction: createdBy,
         context: { workdir, from: from ?? '', chown: chown ? `${chown.uid}:${chown.gid}` : '', chmod: instr.chmod ?? '' },
         buildArgs: input.usedArgs,
-        sources: await checksumSources(source, instr.sources, selection),
+        sources: await backend.checksumSources(source, instr.sources, selection),
       };
       if (!ctx.noCache) {
         const hit = await ctx.cache.lookup(cacheInputs);
@@ -168,8 +177,8 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
       }
     }
 
-    const result = await withStepOverlay(ctx, before, async (merged) => {
-      const copied = await copyFiles({
+    const result = await withStepOverlay(ctx, backend, before, async (merged) => {
+      const copied = await backend.copyFiles({
         source,
         sources: instr.sources,
         inlineSources: selection.inlineSources,
@@ -182,22 +191,21 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
         excludePatterns: instr.excludes,
         isAdd,
         addOptions: selection.addOptions,
-        idMap: idMapForWrites(ctx),
       });
-      ctx.log('info', `copied ${copied.copied.length} entr${copied.copied.length === 1 ? 'y' : 'ies'}`);
+      ctx.log('info', `copied ${copied} entr${copied === 1 ? 'y' : 'ies'}`);
     });
     const outcome = await finishFileStep(ctx, after, result, createdBy, cacheInputs, cacheMiss);
     return { ...outcome, contextFiles };
   } finally {
-    for (const m of hostMounts.reverse()) await m.release().catch(() => undefined);
+    await backend.close();
   }
 }
 
 async function copySource(
   ctx: StepContext,
+  backend: FileStepBackend,
   from: string | undefined,
   ignore: DockerignoreMatcher | undefined,
-  hostMounts: HostMount[],
   range: { startLine: number; endLine: number },
 ): Promise<CopySource> {
   if (from === undefined) return { kind: 'context', root: ctx.contextDir, exclude: ignore };
@@ -211,19 +219,20 @@ async function copySource(
   } else {
     lowers = (await ctx.imageLayers(from)).map((l) => l.dir).reverse();
   }
-  const mount = await mountReadOnly(ctx.store.tmpDir, lowers);
-  hostMounts.push(mount);
+  // Released by backend.close() at the end of the step.
+  const mount = await backend.mountReadOnly(lowers);
   return { kind: 'rootfs', root: mount.path };
 }
 
-/** Rootless: owners written to disk are host ids in the subordinate range. */
-function idMapForWrites(ctx: StepContext): ((uid: number, gid: number) => { uid: number; gid: number }) | undefined {
-  if (ctx.idMapping.kind === 'host') return undefined;
-  const shift = (map: typeof ctx.idMapping.uidMap, id: number) => {
-    for (const r of map) if (id >= r.containerId && id < r.containerId + r.size) return r.hostId + (id - r.containerId);
-    return id;
-  };
-  return (uid, gid) => ({ uid: shift(ctx.idMapping.uidMap, uid), gid: shift(ctx.idMapping.gidMap, gid) });
+/**
+ * Rootless without subordinate ids only id 0 exists: refuse an owner that
+ * cannot be written before any work is done, with a message that says why.
+ * (As root and with ranges, owners are written as container ids: in the
+ * worker's user namespace the kernel stores them shifted.)
+ */
+function checkOwnerMapped(mapping: IdMapping, owner: { uid: number; gid: number }, what: string): void {
+  if (toHostId(mapping.uidMap, owner.uid) === undefined) throw new UnmappedOwnerError(what, 'uid', owner.uid, userInfo().username);
+  if (toHostId(mapping.gidMap, owner.gid) === undefined) throw new UnmappedOwnerError(what, 'gid', owner.gid, userInfo().username);
 }
 
 export interface WorkdirInputs {
@@ -259,10 +268,14 @@ export async function executeWorkdir(ctx: StepContext, input: WorkdirInputs): Pr
       throw new InstructionError((err as Error).message, range);
     }
   }
-  const shifted = idMapForWrites(ctx)?.(owner.uid, owner.gid) ?? owner;
-  const result = await withStepOverlay(ctx, before, async (merged) => {
-    makeDirectories(merged, resolveInRoot(merged, wd), shifted, 'COPY');
-  });
-  const outcome = await finishFileStep(ctx, after, result, createdBy, undefined, undefined);
-  return { ...outcome, configChanges };
+  checkOwnerMapped(ctx.idMapping, owner, `WORKDIR ${wd} (USER ${containerConfig.User})`);
+  const backend = openFileStepBackend({ idMapping: ctx.idMapping, tmpDir: ctx.store.tmpDir });
+  ctx.onCancel(() => backend.kill());
+  try {
+    const result = await withStepOverlay(ctx, backend, before, (merged) => backend.makeDirectories(merged, wd, owner));
+    const outcome = await finishFileStep(ctx, after, result, createdBy, undefined, undefined);
+    return { ...outcome, configChanges };
+  } finally {
+    await backend.close();
+  }
 }
