@@ -11,6 +11,7 @@ import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
 import { commitLayer } from '../layers/layer-tar-writer.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { MediaTypes, type Descriptor } from '../image/oci-types.js';
+import { removeTree } from './file-step-cleanup.js';
 import type { Store } from '../image/store.js';
 import type { ChangeCounts } from './session-types.js';
 
@@ -78,7 +79,8 @@ export async function commitUpperDir(
   const dir = store.unpackedLayerPath(committed.diffId);
   await store.withLock(`layer-${committed.diffId.slice(7)}`, async () => {
     if (await store.hasUnpackedLayer(committed.diffId)) {
-      await rm(upperDir, { recursive: true, force: true });
+      // Rootless, the upper dir can hold subordinate-id dirs the user cannot rm.
+      await removeTree(upperDir);
     } else {
       await rename(upperDir, dir);
     }

@@ -4,7 +4,7 @@
  * and mounts of the running step, and the events a UI listens to. Runs are
  * serialised: each public operation waits for the one before it.
  */
-import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { platformFromNode } from '../dockerfile/platform.js';
 import type { Instruction } from '../dockerfile/instructions.js';
@@ -19,6 +19,7 @@ import type { ChangeEntry } from '../layers/types.js';
 import { defaultStateDir, getIdMapping, sweepLeftovers, type IdMapping } from '../sandbox/index.js';
 import { BuildCache } from './build-cache.js';
 import { dispatchConfig, isConfigInstruction } from './dispatch-config.js';
+import { removeTree } from './file-step-cleanup.js';
 import { sweepHostMounts } from './host-mounts.js';
 import { countChanges, detectChanges, type LayerRecord } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
@@ -351,7 +352,7 @@ export class BuildSession implements SessionApi {
       if (failed?.upperDir) {
         const work = resolve(failed.upperDir, '..');
         this.keep.delete(work);
-        await rm(work, { recursive: true, force: true });
+        await removeTree(work); // rootless: may hold subordinate-id dirs
       }
       this.runtimes[i]!.failed = undefined;
       this.runtimes[i]!.after = undefined;
@@ -789,7 +790,7 @@ export class BuildSession implements SessionApi {
     this.openShells.clear();
     await this.queue.catch(() => undefined);
     this.closed = true;
-    for (const dir of this.keep) await rm(dir, { recursive: true, force: true });
+    for (const dir of this.keep) await removeTree(dir).catch(() => undefined);
     this.keep.clear();
     this.listeners.clear();
   }

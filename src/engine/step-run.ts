@@ -3,7 +3,7 @@
  * far, then the upper dir becomes the step's layer (BuildKit's dispatchRun).
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { RunMount } from '../dockerfile/mounts.js';
@@ -13,6 +13,7 @@ import { run as runInSandbox, resolveUser, removeWorkDir, toContainerId, toHostI
 import type { MountSpec } from '../sandbox/run-spec.js';
 import { MediaTypes } from '../image/oci-types.js';
 import type { CacheInputs } from './build-cache.js';
+import { removeTree } from './file-step-cleanup.js';
 import { mountReadOnly, type HostMount } from './host-mounts.js';
 import { commitHistory, runCreatedBy, withShell } from './image-config.js';
 import { commitUpperDir, countChanges, detectChanges, sandboxMountpoints } from './layer-commit.js';
@@ -190,7 +191,7 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     return { after, layer, changes, counts, cached: false, cacheMiss };
   } finally {
     for (const m of hostMounts.reverse()) await m.release().catch(() => undefined);
-    if (!keepUpper) await rm(work, { recursive: true, force: true });
+    if (!keepUpper) await removeTree(work); // rootless: may hold subordinate-id dirs
   }
 }
 
