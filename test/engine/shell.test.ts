@@ -5,7 +5,6 @@
  * shell changes can be kept as a new step. Nothing is left behind.
  */
 import { readFile, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import type { ShellProcess } from '../../src/engine/session-types.js';
 import { importRootfs } from '../../src/image/import-rootfs.js';
 import { Store } from '../../src/image/store.js';
 import { buildBusyboxImage } from '../helpers/busybox-image.js';
+import { mountLines } from '../sandbox/leftovers.js';
 
 const dockerfile = `FROM shell-test/base:latest
 WORKDIR /work
@@ -25,15 +25,8 @@ let root: string;
 let store: Store;
 let dockerfilePath: string;
 let session: BuildSession;
-let mountsBefore: string;
+let mountsBefore: string[];
 
-function mountLines(): string {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .sort()
-    .join('\n');
-}
 
 /** Collects a shell's output and waits for patterns in it. */
 function terminal(shell: ShellProcess) {
@@ -90,7 +83,7 @@ afterAll(async () => {
   await session?.close();
   await rm(root, { recursive: true, force: true });
   // Every shell, sandbox and overlay of the session is gone with it.
-  expect(mountLines()).toBe(mountsBefore);
+  expect(mountLines()).toEqual(mountsBefore);
 });
 
 describe('a shell in a finished step', () => {
