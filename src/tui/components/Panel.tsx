@@ -19,11 +19,13 @@ export interface PanelProps {
 export function panelTopLine(title: string, rightTitle: string, width: number, focused: boolean): string {
   const [corner, line, end] = focused ? ['┏', '━', '┓'] : ['┌', '─', '┐'];
   const inner = width - 2;
-  let left = title ? ` ${title} ` : '';
   const right = rightTitle ? ` ${rightTitle} ` : '';
-  if (left.length + right.length + 2 > inner) left = left.slice(0, Math.max(0, inner - right.length - 3)) + (left ? '… ' : '');
-  const fill = Math.max(0, inner - left.length - right.length - 1);
-  return (corner + line + left + line.repeat(fill) + right).slice(0, width - 1).padEnd(width - 1, line) + end;
+  let left = title ? ` ${title} ` : '';
+  // One line character on each side of the titles, the rest between them.
+  const room = inner - 2 - right.length;
+  if (left.length > room) left = room > 2 ? `${left.slice(0, room - 2)}… ` : '';
+  const fill = Math.max(0, inner - 2 - left.length - right.length);
+  return (corner + line + left + line.repeat(fill) + right + line).slice(0, width - 1) + end;
 }
 
 export function Panel({ title, rightTitle = '', width, height, focused, children }: PanelProps) {
