@@ -7,10 +7,11 @@ import { buildCommand } from './build.js';
 import { diffCommand } from './diff.js';
 import { historyCommand } from './history.js';
 import { shellCommand } from './shell.js';
+import { analyzeCommand } from './analyze.js';
 import { tuiCommand } from './tui.js';
 
 /**
  * Every subcommand, in the order `layerlab --help` lists them. Each lives in
  * its own file and is added here with one line.
  */
-export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, diffCommand, historyCommand, shellCommand, pullCommand, pushCommand, ...imageCommands];
+export const commands: Command[] = [tuiCommand, buildCommand, parseCommand, diffCommand, historyCommand, shellCommand, analyzeCommand, pullCommand, pushCommand, ...imageCommands];
