@@ -124,10 +124,14 @@ describe('workbench on examples/', () => {
 
     // Resize: every pane reflows to the new width, and the app draws rows - 1 lines.
     tui.resize(80, 24);
-    await tui.waitFor((_s, l) => l.every((line) => line.length <= 80) && /^┗|^└/.test(l[20] ?? ''), 'the reflow to 80x24');
-    lines = tui.lines();
-    expect(lines[21]).toMatch(/^[┌┏]/);
-    expect(lines[23]).toBe('');
+    const reflowed = (l: string[]): boolean =>
+      l.every((line) => line.length <= 80) && /^[┌┏]─?━?.* image/.test(l[0] ?? '') && /^[└┗]/.test(l[21] ?? '') && /step|quit|Image/.test(l[22] ?? '');
+    try {
+      await tui.waitFor((_s, l) => reflowed(l), 'the reflow to 80x24');
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- lines: ${JSON.stringify(tui.lines(), null, 1)}`);
+    }
+    expect(tui.lines()[23]).toBe('');
 
     tui.write('q');
     const status = await tui.exited;
