@@ -8,7 +8,7 @@
  * `--kill-child` then kills the namespace's pid 1, which takes every process
  * and every mount of the sandbox with it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { InvalidRunSpecError, UnmappedIdError } from './errors.js';
@@ -19,13 +19,13 @@ import {
   createRunDir,
   DEVICE_NODES,
   newRunId,
-  sharedDir,
+  removeRunDir,
   sharedStubLayer,
   writeDevTemplate,
   defaultStateDir,
   type Mountpoint,
 } from './run-dir.js';
-import { isOverlayRootfs, type MountSpec, type RunSpec } from './run-spec.js';
+import { isOverlayRootfs, type MountSpec, type OverlayRootfs, type RunSpec } from './run-spec.js';
 import { buildSetupScript, execLine, type FstabEntry, type MountpointStep } from './setup-script.js';
 
 export interface PreparedRun {
@@ -57,6 +57,25 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
   const overlay = isOverlayRootfs(spec.rootfs) ? spec.rootfs : undefined;
   const writableDir = overlay ? overlay.upperDir : (spec.rootfs as { dir: string }).dir;
   const runDir = createRunDir(stateDir, id, writableDir);
+  try {
+    return assembleRun(spec, mapping, options, { stateDir, runDir, hostname, overlay, writableDir });
+  } catch (err) {
+    removeRunDir(runDir); // a spec refused halfway leaves nothing behind
+    throw err;
+  }
+}
+
+interface RunPlace {
+  stateDir: string;
+  runDir: string;
+  hostname: string;
+  overlay: OverlayRootfs | undefined;
+  writableDir: string;
+}
+
+/** Fills the run dir (files, /dev, stub layer, setup script) and builds the outer command. */
+function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions, place: RunPlace): PreparedRun {
+  const { stateDir, runDir, hostname, overlay, writableDir } = place;
   const root = overlay ? join(runDir, 'root') : writableDir;
   const rootless = mapping.kind !== 'host';
 
@@ -67,7 +86,11 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
   writeFileSync(join(runDir, 'etc-hosts'), etc.hosts, { mode: 0o644 });
   writeFileSync(join(runDir, 'etc-resolv.conf'), etc.resolvConf, { mode: 0o644 });
   writeFileSync(join(runDir, 'etc-hostname'), etc.hostname, { mode: 0o644 });
-  const devTemplate = sharedDir(stateDir, 'dev-template', writeDevTemplate);
+  // The container's /dev: a fresh dir per run, bound over the rootfs's /dev
+  // and removed with the run dir. Filling it here costs ~15 syscalls, where
+  // a tmpfs filled inside the sandbox would cost a `cp` process.
+  const devDir = join(runDir, 'dev');
+  writeDevTemplate(devDir);
 
   const mounts = spec.mounts ?? [];
   const mountpoints: Mountpoint[] = [
@@ -104,9 +127,7 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     step('/sys', 'dir', 'fail', ownsNetns
       ? { source: 'sysfs', target: under('/sys'), type: 'sysfs', options: 'ro,nosuid,nodev,noexec' }
       : { source: '/sys', target: under('/sys'), type: 'none', options: readonlyBindOptions('/sys', rootless) }),
-    step('/dev', 'dir', 'fail', {
-      source: 'tmpfs', target: under('/dev'), type: 'tmpfs', options: 'nosuid,strictatime,mode=755,size=65536k',
-    }),
+    step('/dev', 'dir', 'fail', { source: devDir, target: under('/dev'), type: 'none', options: bindOptions(devDir, rootless, ['nosuid']) }),
   ];
   // gid 5 (tty) for new ptys, as Docker does, if the container has that gid.
   const ttyGid = toHostId(mapping.gidMap, 5) !== undefined ? ',gid=5' : '';
@@ -115,11 +136,21 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     { source: 'devpts', target: under('/dev/pts'), type: 'devpts', options: `newinstance,ptmxmode=0666,mode=0620,nosuid,noexec${ttyGid}` },
     { source: 'shm', target: under('/dev/shm'), type: 'tmpfs', options: 'nosuid,nodev,noexec,mode=1777,size=65536k' },
   ];
-  const laterMounts: MountpointStep[] = [
+  const laterMounts: Array<MountpointStep | FstabEntry> = [
     ...ETC_FILES.map(([path, file]) =>
       step(path, 'file', 'skip', { source: join(runDir, file), target: under(path), type: 'none', options: 'bind' }),
     ),
-    ...mounts.map((m) => step(posix.normalize(m.target), mountKind(m), 'fail', extraMountEntry(m, under, rootless))),
+    ...mounts.map((m) => {
+      const target = posix.normalize(m.target);
+      const entry = extraMountEntry(m, under, rootless);
+      // /dev is mounted in the same `mount` call as these, so its mountpoints
+      // are made now, in the per-run dir.
+      if (target.startsWith('/dev/')) {
+        makeDevMountpoint(devDir, target, mountKind(m));
+        return entry;
+      }
+      return step(target, mountKind(m), 'fail', entry);
+    }),
   ];
   // Pty mode: script(1) opens /dev/ptmx before the chroot, so in this mount
   // namespace the host paths must lead to the container's devpts instance.
@@ -132,17 +163,9 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
 
   const env = [...spec.env];
   if (options.pty && !env.some((e) => e.startsWith('TERM='))) env.push(`TERM=${options.pty.term}`);
-  const groupArgs =
-    mapping.kind === 'single'
-      ? ['--keep-groups'] // setgroups(2) is denied without newgidmap
-      : spec.user.groups.length > 0
-        ? ['--groups', spec.user.groups.join(',')]
-        : ['--clear-groups'];
   const execArgv = [
     hostTool('env'), '-i', '--', ...env,
-    hostTool('setpriv'), '--regid', String(spec.user.gid), ...groupArgs, '--',
-    hostTool('unshare'), `--root=${root}`, `--wd=${posix.normalize(spec.cwd)}`,
-    ...(spec.user.uid !== 0 ? ['--setuid', String(spec.user.uid)] : []),
+    ...identityArgs(spec, mapping, root),
     '--', ...spec.argv,
   ];
   let ptyRelayScript: string | undefined;
@@ -157,7 +180,6 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
     rootMount,
     rootMountCwd,
     systemMounts,
-    devTemplate,
     devMounts,
     laterMounts,
     hostOverMounts,
@@ -199,6 +221,45 @@ export function prepareRun(spec: RunSpec, mapping: IdMapping, options: PrepareOp
   };
 }
 
+/**
+ * The chroot and the ids, as `setpriv … unshare --root …` or, without
+ * supplementary groups, unshare alone (one process fewer): its --setgid
+ * clears the groups, then sets the gid. With a single-id mapping the process
+ * is already gid 0 and setgroups(2) is denied, so the groups are left as they
+ * are.
+ */
+function identityArgs(spec: RunSpec, mapping: IdMapping, root: string): string[] {
+  const { uid, gid, groups } = spec.user;
+  const chroot = [hostTool('unshare'), `--root=${root}`, `--wd=${posix.normalize(spec.cwd)}`];
+  const setuid = uid !== 0 ? ['--setuid', String(uid)] : [];
+  if (mapping.kind === 'single') return [...chroot, ...setuid];
+  if (groups.length === 0) return [...chroot, '--setgid', String(gid), ...setuid];
+  return [hostTool('setpriv'), '--regid', String(gid), '--groups', groups.join(','), '--', ...chroot, ...setuid];
+}
+
+/**
+ * Makes a mount target inside the per-run /dev dir, refusing one that goes
+ * through a symlink there (/dev/fd leads to /proc/self/fd, on the host until
+ * the chroot).
+ */
+function makeDevMountpoint(devDir: string, target: string, kind: 'file' | 'dir'): void {
+  const parts = target.split('/').filter(Boolean).slice(1);
+  let path = devDir;
+  for (const [i, part] of parts.entries()) {
+    path = join(path, part);
+    const last = i === parts.length - 1;
+    let stats;
+    try {
+      stats = lstatSync(path);
+    } catch {
+      if (last && kind === 'file') writeFileSync(path, '', { mode: 0o644 });
+      else mkdirSync(path, { mode: 0o755 });
+      continue;
+    }
+    if (stats.isSymbolicLink()) throw new InvalidRunSpecError(`mount target ${target} goes through a symlink in /dev`);
+  }
+}
+
 function step(target: string, kind: 'file' | 'dir', onSymlink: 'skip' | 'fail', entry: FstabEntry): MountpointStep {
   return { target, kind, onSymlink, entry };
 }
@@ -225,9 +286,14 @@ function extraMountEntry(m: MountSpec, under: (p: string) => string, rootless: b
  * nodev and noexec flags (they are locked) or the kernel refuses it.
  */
 function readonlyBindOptions(source: string, rootless: boolean): string {
-  if (!rootless) return 'rbind,ro';
-  const locked = mountFlagsOf(source).filter((f) => f === 'nosuid' || f === 'nodev' || f === 'noexec');
-  return ['rbind', 'ro', ...locked].join(',');
+  return bindOptions(source, rootless, ['ro'], 'rbind');
+}
+
+/** A bind with extra flags (a remount, as above). */
+function bindOptions(source: string, rootless: boolean, flags: string[], bind: 'bind' | 'rbind' = 'bind'): string {
+  if (!rootless) return [bind, ...flags].join(',');
+  const locked = mountFlagsOf(source).filter((f) => (f === 'nosuid' || f === 'nodev' || f === 'noexec') && !flags.includes(f));
+  return [bind, ...flags, ...locked].join(',');
 }
 
 /** The per-mount flags of the mount that holds `path`, from /proc/self/mountinfo. */

@@ -92,8 +92,7 @@ export function writeStubLayer(dir: string, mountpoints: Mountpoint[]): void {
 
 /**
  * A read-only dir under `<stateDir>/shared/`, built once and reused by every
- * run (the /dev template, stub layers): about 20 fewer file operations per
- * run. Built in a temp dir and renamed into place, so concurrent runs and
+ * run (the stub layers): fewer file operations per run. Built in a temp dir and renamed into place, so concurrent runs and
  * processes never see half of one.
  */
 export function sharedDir(stateDir: string, name: string, build: (dir: string) => void): string {
@@ -117,13 +116,15 @@ export function sharedStubLayer(stateDir: string, mountpoints: Mountpoint[]): st
 }
 
 /**
- * What `cp -a` copies into the container's fresh /dev tmpfs: the device
- * mountpoints, pts and shm dirs, and Docker's symlinks.
+ * The container's /dev, made fresh for each run in its run dir: the device
+ * mountpoints, pts and shm dirs (devpts and a tmpfs go over them), and
+ * Docker's symlinks.
  */
 export const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 
 export function writeDevTemplate(dir: string): void {
-  mkdirSync(dir, { mode: 0o755 });
+  mkdirSync(dir);
+  chmodSync(dir, 0o755); // whatever the umask: every container user needs it
   for (const node of DEVICE_NODES) writeFileSync(join(dir, node), '', { mode: 0o666 });
   mkdirSync(join(dir, 'pts'), { mode: 0o755 });
   mkdirSync(join(dir, 'shm'), { mode: 0o1777 });

@@ -4,13 +4,18 @@
  * assembles the rootfs under `root`, mounts /proc, /dev, /sys and the /etc
  * files, then execs the container process:
  *
- *   env -i ENV… setpriv --regid G --groups … unshare --root=ROOT --wd=CWD --setuid U -- ARGV…
+ *   env -i ENV… [setpriv --regid G --groups …] unshare --root=ROOT --wd=CWD [--setgid G] [--setuid U] -- ARGV…
  *
- * (setpriv sets the groups and gid while still root; unshare's --root chroots
- * and chdirs, and --setuid drops root last, without touching the groups.)
+ * (unshare's --root chroots and chdirs, --setgid clears the supplementary
+ * groups and sets the gid, --setuid drops root last. Only a user with
+ * supplementary groups needs setpriv, to set them while still root. `env -i`
+ * stays because shell exports would reorder the environment.)
  *
- * Mounts are grouped into two fstab files applied with one `mount --all`
- * each, because every mount(8) call costs about 1.5 ms.
+ * Every process here costs 1–10 ms depending on the machine's load, so the
+ * setup runs as few as it can: two `mount --all` calls, one for the overlay
+ * (the mountpoint checks need the merged rootfs) and one for everything else,
+ * in order. /dev is a per-run dir that the caller fills before the run, so
+ * nothing has to be copied in here.
  *
  * Every mount happens in the sandbox's private mount namespace, so none
  * outlives it. Mountpoints come from the stub layer (the lowest overlay
@@ -54,14 +59,15 @@ export interface SetupScriptInput {
   rootMount?: FstabEntry;
   /** Working dir for `mount` (overlay paths may be relative to keep options short). */
   rootMountCwd?: string;
-  /** /proc, /sys, the /dev tmpfs. */
+  /** /proc, /sys, the per-run /dev dir. */
   systemMounts: MountpointStep[];
-  /** Host dir whose contents are copied into the fresh /dev tmpfs. */
-  devTemplate: string;
-  /** Device binds, devpts, shm: their mountpoints come from devTemplate. */
+  /** Device binds, devpts, shm: their mountpoints are in the per-run /dev dir. */
   devMounts: FstabEntry[];
-  /** /etc files and the spec's extra mounts, in order. */
-  laterMounts: MountpointStep[];
+  /**
+   * /etc files and the spec's extra mounts, in order. A bare entry has a
+   * mountpoint the caller made (inside the per-run /dev) and needs no check.
+   */
+  laterMounts: Array<MountpointStep | FstabEntry>;
   /** Extra mounts over HOST paths, made last (pty mode: the new devpts over /dev/pts). */
   hostOverMounts: FstabEntry[];
   hostname: string;
@@ -105,22 +111,23 @@ export function buildSetupScript(input: SetupScriptInput): string {
   out.push(MOUNTPOINT_FUNCTION(run('created-mountpoints')));
   if (input.rootMount) {
     out.push(`printf %s ${q(fstabLine(input.rootMount))} > ${run('fstab.root')}`);
-    const cd = input.rootMountCwd ? `cd ${q(input.rootMountCwd)} && ` : '';
-    out.push(`(${cd}mount --all --fstab ${run('fstab.root')})`);
+    if (input.rootMountCwd) out.push(`cd ${q(input.rootMountCwd)}`);
+    out.push(`mount --all --fstab ${run('fstab.root')}`);
+    if (input.rootMountCwd) out.push('cd /');
   }
-  out.push(`: > ${run('fstab.system')}`);
-  for (const step of input.systemMounts) out.push(mountpointStep(step, run('fstab.system')));
-  out.push(`mount --all --fstab ${run('fstab.system')}`);
-  out.push(`cp -a ${q(`${input.devTemplate}/.`)} "$R/dev/"`);
-  out.push(`: > ${run('fstab.late')}`);
-  if (input.devMounts.length > 0) {
-    out.push(`printf %s ${q(input.devMounts.map(fstabLine).join(''))} >> ${run('fstab.late')}`);
+  // The rest in one call: mount(8) applies an fstab in order, so /dev is
+  // there before its device binds, and devpts before the pty-mode binds.
+  const fstab = run('fstab.mounts');
+  out.push(`: > ${fstab}`);
+  for (const step of input.systemMounts) out.push(mountpointStep(step, fstab));
+  if (input.devMounts.length > 0) out.push(`printf %s ${q(input.devMounts.map(fstabLine).join(''))} >> ${fstab}`);
+  for (const m of input.laterMounts) {
+    out.push('entry' in m ? mountpointStep(m, fstab) : `printf %s ${q(fstabLine(m))} >> ${fstab}`);
   }
-  for (const step of input.laterMounts) out.push(mountpointStep(step, run('fstab.late')));
   if (input.hostOverMounts.length > 0) {
-    out.push(`printf %s ${q(input.hostOverMounts.map(fstabLine).join(''))} >> ${run('fstab.late')}`);
+    out.push(`printf %s ${q(input.hostOverMounts.map(fstabLine).join(''))} >> ${fstab}`);
   }
-  out.push(`mount --all --fstab ${run('fstab.late')}`);
+  out.push(`mount --all --fstab ${fstab}`);
   out.push(
     input.hostnameMethod === 'proc'
       ? `printf %s ${q(input.hostname)} > /proc/sys/kernel/hostname`

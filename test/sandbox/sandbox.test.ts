@@ -211,6 +211,36 @@ describe('the rootfs', () => {
     expect(listTree((s.rootfs as { upperDir: string }).upperDir)).toEqual([]);
   });
 
+  test('/dev is private to a run: writable by root, 0755, never in the upper dir, gone afterwards', async () => {
+    const script = 'stat -c %a /dev; echo x > /dev/mine; ls /dev/mine; readlink /dev/stderr; readlink /dev/ptmx';
+    const first = spec(['sh', '-c', script]);
+    const { stdout, result } = await runCollect(first);
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toBe('755\n/dev/mine\n/proc/self/fd/2\npts/ptmx\n');
+    expect(listTree((first.rootfs as { upperDir: string }).upperDir)).toEqual([]);
+    const second = await runCollect(spec(['sh', '-c', 'test ! -e /dev/mine && echo fresh']));
+    expect(second.stdout).toBe('fresh\n');
+  });
+
+  test('extra mounts under /dev get their mountpoints; none through /dev symlinks', async () => {
+    const share = join(base, 'dev-share');
+    mkdirSync(share);
+    writeFileSync(join(share, 'f'), 'in dev\n');
+    const s = spec(['sh', '-c', 'cat /dev/data/f; touch /dev/big/t && echo ok'], {
+      mounts: [
+        { type: 'bind', source: share, target: '/dev/data', readonly: true },
+        { type: 'tmpfs', target: '/dev/big' },
+      ],
+    });
+    const { stdout, result } = await runCollect(s);
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toBe('in dev\nok\n');
+    expect(listTree((s.rootfs as { upperDir: string }).upperDir)).toEqual([]);
+    await expect(run(spec(['true'], { mounts: [{ type: 'tmpfs', target: '/dev/fd/escape' }] }))).rejects.toThrow(
+      /\/dev\/fd\/escape goes through a symlink/,
+    );
+  });
+
   test('the same upper and work dirs can be mounted again (volatile state is reset)', async () => {
     const s = spec(['sh', '-c', 'echo 1 > /a']);
     await runCollect(s);
