@@ -22,7 +22,7 @@ export interface OverlayFixture {
  * Builds lower dirs with `prepareLowers` (bottom first, each a shell script run
  * in that dir), then mounts the overlay with a fresh upper dir.
  */
-export function makeOverlay(prepareLowersBottomFirst: string[]): OverlayFixture {
+export function makeOverlay(prepareLowersBottomFirst: string[], extraMountOptions = ''): OverlayFixture {
   const root = mkdtempSync(join(tmpdir(), 'layerlab-ovl-'));
   const bottomFirst = prepareLowersBottomFirst.map((script, i) => {
     const dir = join(root, `lower${i}`);
@@ -40,7 +40,7 @@ export function makeOverlay(prepareLowersBottomFirst: string[]): OverlayFixture 
     'overlay',
     'overlay',
     '-o',
-    `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir},volatile`,
+    `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir},volatile${extraMountOptions}`,
     merged,
   ]);
   let mounted = true;

@@ -150,4 +150,20 @@ describe.skipIf(!isRoot)('changesFromUpperDir edge cases', () => {
       overlay.cleanup();
     }
   });
+
+  it('reads user.overlay.* markers of an overlay mounted with userxattr (as in a user namespace)', async () => {
+    const overlay = makeOverlay(['mkdir d; echo x > d/f; echo y > g'], ',userxattr');
+    try {
+      overlay.sh('rm -rf d && mkdir d && echo new > d/n; rm g');
+      const entries = await changesFromUpperDir(overlay.upperDir, { lowerDirs: overlay.lowerDirs });
+      expect(entries.map((e) => [e.kind, e.path, e.opaque ?? false])).toEqual([
+        ['modified', 'd', true],
+        ['added', 'd/n', false],
+        ['deleted', 'g', false],
+      ]);
+      for (const entry of entries) expect(entry.xattrs).toBeUndefined();
+    } finally {
+      overlay.cleanup();
+    }
+  });
 });
