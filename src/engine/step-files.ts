@@ -269,11 +269,30 @@ export async function executeWorkdir(ctx: StepContext, input: WorkdirInputs): Pr
     }
   }
   checkOwnerMapped(ctx.idMapping, owner, `WORKDIR ${wd} (USER ${containerConfig.User})`);
+  // Cached like every other step, or the new directory's mtime would give a
+  // new layer, and so a new parent chain for every step below it, each time.
+  const cacheInputs: CacheInputs = {
+    parentChain: before.layers.map((l) => l.diffId),
+    instruction: createdBy,
+    context: { owner: `${owner.uid}:${owner.gid}` },
+    buildArgs: {},
+  };
+  let cacheMiss: string | undefined;
+  if (!ctx.noCache) {
+    const hit = await ctx.cache.lookup(cacheInputs);
+    if (hit) {
+      commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
+      const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
+      if (layer) after.layers.push(layer);
+      return { after, cached: true, counts: hit.counts, layer, configChanges };
+    }
+    cacheMiss = await ctx.cache.explainMiss(cacheInputs);
+  }
   const backend = openFileStepBackend({ idMapping: ctx.idMapping, tmpDir: ctx.store.tmpDir });
   ctx.onCancel(() => backend.kill());
   try {
     const result = await withStepOverlay(ctx, backend, before, (merged) => backend.makeDirectories(merged, wd, owner));
-    const outcome = await finishFileStep(ctx, after, result, createdBy, undefined, undefined);
+    const outcome = await finishFileStep(ctx, after, result, createdBy, cacheInputs, cacheMiss);
     return { ...outcome, configChanges };
   } finally {
     await backend.close();
