@@ -4,9 +4,7 @@
  * (median of 20; target ≤ 20 ms). Also with the same files spread over five
  * lower layers. Prints figures; asserts nothing. Needs root (overlay mounts).
  *
- * Run: npx tsc --outDir .tmp/bench-build --rootDir . --module NodeNext --moduleResolution NodeNext \
- *        --target ES2022 --strict --skipLibCheck --types node bench/change-detect.ts \
- *      && node .tmp/bench-build/bench/change-detect.js
+ * Run: bench/change-detect.sh
  */
 import { execFileSync } from 'node:child_process';
 import {

@@ -4,9 +4,7 @@
  * with both sha256s taken by openssl via tee, on the same ~400 MB, ~50k-file
  * tree. Prints figures; asserts nothing.
  *
- * Run: npx tsc --outDir .tmp/bench-build --rootDir . --module NodeNext --moduleResolution NodeNext \
- *        --target ES2022 --strict --skipLibCheck --types node bench/layer-commit.ts \
- *      && node .tmp/bench-build/bench/layer-commit.js
+ * Run: bench/layer-commit.sh
  * The tree is made once under /tmp/layerlab-bench-tree (LAYERLAB_BENCH_TREE to move it).
  */
 import { execFileSync } from 'node:child_process';
