@@ -61,10 +61,21 @@ function splitLines(text: string): SplitText {
 
 type Op = { op: ' ' | '-' | '+'; oldIndex: number; newIndex: number };
 
+/**
+ * Myers costs O((N+M)·D): two unrelated 100k-line files would take minutes.
+ * Past this many diagonal steps the search gives up on the remaining ranges
+ * and replaces them whole; the diff stays correct, only less minimal.
+ */
+const DEFAULT_SEARCH_BUDGET = 20_000_000;
+
+interface SearchBudget {
+  remaining: number;
+}
+
 /** Myers diff of two token arrays, as a list of keep/delete/insert operations. */
-export function diffTokens(a: ArrayLike<number>, b: ArrayLike<number>): Op[] {
+export function diffTokens(a: ArrayLike<number>, b: ArrayLike<number>, searchBudget = DEFAULT_SEARCH_BUDGET): Op[] {
   const ops: Op[] = [];
-  diffRange(a, 0, a.length, b, 0, b.length, ops);
+  diffRange(a, 0, a.length, b, 0, b.length, ops, { remaining: searchBudget });
   return ops;
 }
 
@@ -76,6 +87,7 @@ function diffRange(
   bLo: number,
   bHi: number,
   ops: Op[],
+  budget: SearchBudget,
 ): void {
   // Common prefix and suffix cost nothing to find and shrink the search a lot.
   let prefixEnd = 0;
@@ -95,10 +107,10 @@ function diffRange(
   } else if (bLo === bHi) {
     for (let i = aLo; i < aHi; i++) ops.push({ op: '-', oldIndex: i, newIndex: bLo });
   } else {
-    const split = middleSnake(a, aLo, aHi, b, bLo, bHi);
+    const split = budget.remaining > 0 ? middleSnake(a, aLo, aHi, b, bLo, bHi, budget) : undefined;
     if (split) {
-      diffRange(a, aLo, split.x, b, bLo, split.y, ops);
-      diffRange(a, split.x, aHi, b, split.y, bHi, ops);
+      diffRange(a, aLo, split.x, b, bLo, split.y, ops, budget);
+      diffRange(a, split.x, aHi, b, split.y, bHi, ops, budget);
     } else {
       for (let i = aLo; i < aHi; i++) ops.push({ op: '-', oldIndex: i, newIndex: bLo });
       for (let j = bLo; j < bHi; j++) ops.push({ op: '+', oldIndex: aHi, newIndex: j });
@@ -109,7 +121,8 @@ function diffRange(
 
 /**
  * Finds where the forward and backward searches meet (Myers 1986, section
- * 4b). Returns the split point, or undefined when the ranges share nothing.
+ * 4b). Returns the split point, or undefined when the ranges share nothing
+ * or the search budget ran out.
  */
 function middleSnake(
   a: ArrayLike<number>,
@@ -118,6 +131,7 @@ function middleSnake(
   b: ArrayLike<number>,
   bLo: number,
   bHi: number,
+  budget: SearchBudget,
 ): { x: number; y: number } | undefined {
   const n = aHi - aLo;
   const m = bHi - bLo;
@@ -135,6 +149,8 @@ function middleSnake(
   let kBackwardStart = 0;
   let kBackwardEnd = 0;
   for (let d = 0; d < maxD; d++) {
+    budget.remaining -= 2 * d + 2;
+    if (budget.remaining <= 0) return undefined;
     for (let k = -d + kForwardStart; k <= d - kForwardEnd; k += 2) {
       const kIndex = offset + k;
       let x = k === -d || (k !== d && forward[kIndex - 1]! < forward[kIndex + 1]!) ? forward[kIndex + 1]! : forward[kIndex - 1]! + 1;

@@ -117,4 +117,20 @@ describe('diffFile against GNU diff and patch', () => {
       expect(readFileSync(patched, 'utf8')).toBe(newText);
     }
   });
+
+  it('stays quick and correct on two large unrelated files (search budget)', () => {
+    const oldText = Array.from({ length: 60_000 }, (_, i) => `old ${i} ${i % 7}`).join('\n') + '\n';
+    const newText = Array.from({ length: 60_000 }, (_, i) => (i % 1000 === 0 ? `old ${i} ${i % 7}` : `new ${i}`)).join('\n') + '\n';
+    const started = performance.now();
+    const diff = diffFile(oldText, newText);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(diff.kind).toBe('text');
+    if (diff.kind !== 'text') return;
+    const patchFile = join(dir, 'big.patch');
+    const patched = join(dir, 'big');
+    writeFileSync(patchFile, diff.unified);
+    writeFileSync(patched, oldText);
+    execFileSync('patch', ['-s', patched, patchFile]);
+    expect(readFileSync(patched, 'utf8')).toBe(newText);
+  });
 });
