@@ -22,7 +22,7 @@ import { resolveInRoot } from './copy/root-path.js';
 import type { CopyRequest, CopySource, SourceSelection } from './copy/types.js';
 import { FileStepCancelledError } from './file-step-errors.js';
 import { FileStepWorker } from './file-step-namespace.js';
-import type { IgnoreEntries, WireCopySource } from './file-step-protocol.js';
+import type { FileStepCall, IgnoreEntries, WireCopySource } from './file-step-protocol.js';
 import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
 
 export interface FileStepBackend {
@@ -114,6 +114,11 @@ function sharedWorker(mapping: IdMapping): FileStepWorker {
     sharedWorkers.set(key, worker);
   }
   return worker;
+}
+
+/** One call in the shared worker of `mapping` (layer-commit.ts reads rootless upper dirs this way). */
+export function callFileStepWorker<T>(mapping: IdMapping, call: FileStepCall): Promise<T> {
+  return sharedWorker(mapping).call<T>(call);
 }
 
 /** Ends the shared workers (tests; a CLI process needs not: they die with it). */

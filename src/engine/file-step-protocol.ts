@@ -17,6 +17,22 @@ import {
   type CopyCommandName,
 } from './copy/errors.js';
 import type { AddOptions, CopyRequest, CopySource, SourceSelection } from './copy/types.js';
+import type { ChangeEntry } from '../layers/types.js';
+
+/** A ChangeEntry as data: xattr values in base64. */
+export type WireChangeEntry = Omit<ChangeEntry, 'xattrs'> & { xattrs?: Record<string, string> };
+
+export function changesToWire(changes: readonly ChangeEntry[]): WireChangeEntry[] {
+  return changes.map(({ xattrs, ...rest }) =>
+    xattrs ? { ...rest, xattrs: Object.fromEntries(Object.entries(xattrs).map(([k, v]) => [k, v.toString('base64')])) } : rest,
+  );
+}
+
+export function changesFromWire(changes: readonly WireChangeEntry[]): ChangeEntry[] {
+  return changes.map(({ xattrs, ...rest }) =>
+    xattrs ? { ...rest, xattrs: Object.fromEntries(Object.entries(xattrs).map(([k, v]) => [k, Buffer.from(v, 'base64')])) } : rest,
+  );
+}
 
 /** `.dockerignore` patterns as plain data (`!` in front of exceptions). */
 export interface IgnoreEntries {
@@ -45,7 +61,11 @@ export type FileStepCall =
   | { op: 'release'; mount: string }
   | { op: 'checksum-sources'; source: WireCopySource; sources: string[]; selection: WireSelection }
   | { op: 'copy-files'; request: WireCopyRequest }
-  | { op: 'make-directories'; root: string; path: string; owner: { uid: number; gid: number }; command: CopyCommandName };
+  | { op: 'make-directories'; root: string; path: string; owner: { uid: number; gid: number }; command: CopyCommandName }
+  /** The change list of an upper dir, read where its subordinate-id files are readable. */
+  | { op: 'detect-changes'; upperDir: string; lowerDirs: string[]; ignore: string[] }
+  /** The layer blob of those changes written to blobPath (ids as the namespace sees them: container ids). */
+  | { op: 'commit-layer'; changes: WireChangeEntry[]; upperDir: string; blobPath: string };
 
 export interface FileStepRequest {
   id: number;

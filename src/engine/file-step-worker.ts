@@ -2,7 +2,9 @@
  * The file-step worker: a node process that the engine starts in a private
  * user + mount namespace (`unshare --user --map-root-user [--map-auto]
  * --mount`, see file-step-namespace.ts) to do COPY, ADD and WORKDIR's mkdir
- * when layerlab is not root. There it is root over the mapped ids, so it can
+ * when layerlab is not root, and to read rootless upper dirs (a file that a
+ * step chmods 600 and chowns to uid 1000 is readable only by the namespace's
+ * root) into change lists and layer blobs. There it is root over the mapped ids, so it can
  * mount overlays (with `userxattr`, as the rootless sandbox does) and chown to
  * any mapped id: the ids it writes are container ids, which the kernel stores
  * as the shifted host ids of the subordinate range.
@@ -16,6 +18,8 @@
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import { DockerignoreMatcher } from '../dockerfile/dockerignore.js';
+import { commitLayer } from '../layers/layer-tar-writer.js';
+import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
 import { CopyIoError } from './copy/errors.js';
 import { checksumSources, copyFiles } from './copy/index.js';
 import { makeDirectories } from './copy/make-dirs.js';
@@ -23,7 +27,7 @@ import { resolveInRoot } from './copy/root-path.js';
 import type { CopySource } from './copy/types.js';
 import { UnmappedOwnerError } from './file-step-errors.js';
 import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
-import { errorToWire, type FileStepCall, type FileStepReply, type FileStepRequest, type WireCopySource } from './file-step-protocol.js';
+import { changesFromWire, changesToWire, errorToWire, type FileStepCall, type FileStepReply, type FileStepRequest, type WireCopySource } from './file-step-protocol.js';
 
 /** Overlay xattrs must be `user.overlay.*` in a user namespace; as real root the host's default. */
 const userxattr = process.env.LAYERLAB_FILE_STEP_USERXATTR === '1';
@@ -96,6 +100,10 @@ async function perform(call: FileStepCall): Promise<unknown> {
         throw explainUnmapped(err, `WORKDIR ${call.path}`, call.owner);
       }
       return null;
+    case 'detect-changes':
+      return changesToWire(await changesFromUpperDir(call.upperDir, { lowerDirs: call.lowerDirs, ignore: call.ignore }));
+    case 'commit-layer':
+      return commitLayer(changesFromWire(call.changes), call.upperDir, call.blobPath);
   }
 }
 
