@@ -8,10 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
-import { commitLayer } from '../layers/layer-tar-writer.js';
+import { commitLayer, type CommittedLayer } from '../layers/layer-tar-writer.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { MediaTypes, type Descriptor } from '../image/oci-types.js';
+import { getIdMapping } from '../sandbox/index.js';
+import { callFileStepWorker } from './file-step-backend.js';
 import { removeTree } from './file-step-cleanup.js';
+import { changesFromWire, changesToWire, type WireChangeEntry } from './file-step-protocol.js';
 import type { Store } from '../image/store.js';
 import type { ChangeCounts } from './session-types.js';
 
@@ -45,11 +48,27 @@ export function isParentOnly(c: ChangeEntry): boolean {
   return c.kind === 'modified' && c.type === 'dir' && c.metadataOnly === undefined && !c.opaque;
 }
 
+/**
+ * Rootless, a step's files belong to subordinate ids and may be unreadable
+ * from outside (a `chmod 600` file of uid 1000): the upper dir is read in the
+ * file-step worker's user namespace, where owners are container ids.
+ */
 export async function detectChanges(upperDir: string, lowerDirs: readonly string[], ignore: readonly string[] = []): Promise<ChangeEntry[]> {
+  const mapping = await getIdMapping();
+  if (mapping.kind !== 'host') {
+    const wire = await callFileStepWorker<WireChangeEntry[]>(mapping, {
+      op: 'detect-changes',
+      upperDir,
+      lowerDirs: [...lowerDirs],
+      ignore: [...ignore],
+    });
+    return changesFromWire(wire);
+  }
   return changesFromUpperDir(upperDir, { lowerDirs, ignore });
 }
 
 export interface CommitOptions {
+  /** Host id → layer id, as root only: rootless commits run in the user namespace, which shows container ids. */
   mapUid?: (uid: number) => number;
   mapGid?: (gid: number) => number;
 }
@@ -68,7 +87,17 @@ export async function commitUpperDir(
   const tmpBlob = join(store.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
   let committed;
   try {
-    committed = await commitLayer(changes, upperDir, tmpBlob, { mapUid: options.mapUid, mapGid: options.mapGid });
+    const mapping = await getIdMapping();
+    committed =
+      mapping.kind === 'host'
+        ? await commitLayer(changes, upperDir, tmpBlob, { mapUid: options.mapUid, mapGid: options.mapGid })
+        : // Rootless: read in the user namespace (see detectChanges); ids there are already container ids.
+          await callFileStepWorker<CommittedLayer>(mapping, {
+            op: 'commit-layer',
+            changes: changesToWire(changes),
+            upperDir,
+            blobPath: tmpBlob,
+          });
     await syncFile(tmpBlob);
     if (await store.hasBlob(committed.digest)) await rm(tmpBlob, { force: true });
     else await rename(tmpBlob, store.blobPath(committed.digest));
