@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { RunMount } from '../dockerfile/mounts.js';
@@ -162,6 +163,15 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     if (result.exitCode !== 0) {
       keepUpper = true;
       ctx.keepUntilClose(work);
+      if (ctx.idMapping.kind === 'single' && tail.some((line) => /invalid argument/i.test(line))) {
+        // chown/setuid to an id the user namespace lacks fails with EINVAL; say why.
+        ctx.log(
+          'info',
+          `this rootless build has no subordinate ids: only uid and gid 0 exist in the container, so a chown or ` +
+            `setuid to any other id fails with "Invalid argument". Add ranges for ${userInfo().username} to /etc/subuid ` +
+            `and /etc/subgid (Debian: uidmap provides newuidmap)`,
+        );
+      }
       const how =
         result.exitCode === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited with code ${result.exitCode}`;
       throw new StepFailedError(`RUN ${prepared.shown} ${how}`, {
