@@ -74,20 +74,22 @@ function infoOf(entry: ChangeEntry, layer: number): FileInfo {
  */
 export function layerTree(entries: readonly ChangeEntry[], layer: number): TreeNode {
   const root: MutableNode = { name: '', children: new Map() };
+  // Entries come grouped by directory, so most lookups hit this cache.
+  const dirs = new Map<string, MutableNode>([['', root]]);
   const dirFor = (path: string): MutableNode => {
-    let node = root;
-    if (path === '') return node;
-    for (const part of path.split('/')) {
-      node.children ??= new Map();
-      let child = node.children.get(part);
-      if (!child || child.whiteout) {
-        child = { name: part, children: new Map() };
-        node.children.set(part, child);
-      }
-      child.children ??= new Map();
-      node = child;
+    const cached = dirs.get(path);
+    if (cached && cached.children) return cached;
+    const slash = path.lastIndexOf('/');
+    const parent = dirFor(slash < 0 ? '' : path.slice(0, slash));
+    const name = slash < 0 ? path : path.slice(slash + 1);
+    let child = parent.children!.get(name);
+    if (!child || child.whiteout) {
+      child = { name, children: new Map() };
+      parent.children!.set(name, child);
     }
-    return node;
+    child.children ??= new Map();
+    dirs.set(path, child);
+    return child;
   };
   for (const entry of entries) {
     const path = normalizeLayerPath(entry.path);
@@ -97,6 +99,7 @@ export function layerTree(entries: readonly ChangeEntry[], layer: number): TreeN
     const name = slash < 0 ? path : path.slice(slash + 1);
     if (entry.kind === 'deleted') {
       parent.children!.set(name, { name, whiteout: true });
+      dirs.delete(path);
       continue;
     }
     const existing = parent.children!.get(name);
@@ -104,6 +107,9 @@ export function layerTree(entries: readonly ChangeEntry[], layer: number): TreeN
     if (entry.type === 'dir') {
       node.children = existing?.children ?? new Map();
       if (entry.opaque) node.opaque = true;
+      dirs.set(path, node);
+    } else {
+      dirs.delete(path);
     }
     parent.children!.set(name, node);
   }

@@ -1,6 +1,9 @@
 /** Layer paths: relative, '/' separators, no leading "./" or "/", no trailing "/". */
 
+const NEEDS_NORMALIZING = /^\/|\/$|\/\/|(^|\/)\.\.?(\/|$)/;
+
 export function normalizeLayerPath(path: string): string {
+  if (!NEEDS_NORMALIZING.test(path)) return path;
   const parts: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
