@@ -144,12 +144,19 @@ async function chainBreakdown(): Promise<void> {
   dropOverlay(probe);
 
   const bare: number[] = [];
+  const whole: number[] = [];
   const prepare: number[] = [];
   const times = variants.map(() => [] as number[]);
   for (let i = 0; i < RUNS + WARMUP; i++) {
     const t0 = performance.now();
     await spawnAndWait('/bin/true', []);
     if (i >= WARMUP) bare.push(performance.now() - t0);
+    const o = freshOverlay();
+    const w0 = performance.now();
+    const result = await (await run(specFor(o))).wait();
+    if (i >= WARMUP) whole.push(performance.now() - w0);
+    if (result.exitCode !== 0) throw new Error(`true exited ${result.exitCode}`);
+    dropOverlay(o);
     for (const [v, variant] of variants.entries()) {
       const o = freshOverlay();
       const p0 = performance.now();
@@ -180,6 +187,7 @@ async function chainBreakdown(): Promise<void> {
     console.log(`   ${variant.label.padEnd(62)}${ms(m)}${delta}`);
     previous = m;
   }
+  console.log(`   ${'run() + wait(), the same round'.padEnd(62)}${ms(median(whole))}`);
 }
 
 /** 3. The engine's side of a RUN that wrote one file. */
