@@ -19,7 +19,7 @@
  * changes, see isParentOnly): BuildKit's layers carry such parents too, the
  * test asserts what a person would call the step's changes.
  */
-import { chmodSync, lchownSync, mkdirSync, mkfifoSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -95,13 +95,9 @@ export function writeContext(dir: string, spec: Record<string, ContextEntry>): v
     } else if ('symlink' in entry) {
       symlinkSync(entry.symlink, host);
     } else {
-      mkfifoSync(host);
+      execFileSync('mkfifo', [host]);
     }
   }
-}
-
-function mkfifoSync(path: string): void {
-  execFileSync('mkfifo', [path]);
 }
 
 export interface BuildRequest {
