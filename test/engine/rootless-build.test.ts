@@ -107,8 +107,8 @@ async function layerEntries(storeRoot: string, digest: string): Promise<string[]
   const tar = extract();
   tar.on('entry', (header, stream, next) => {
     const hash = createHash('sha256');
-    stream.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
+    stream.on('data', (chunk: unknown) => {
+      hash.update(chunk as Buffer);
     });
     stream.on('end', () => {
       const content = header.type === 'file' ? ` sha256:${hash.digest('hex').slice(0, 16)}` : '';
