@@ -6,7 +6,7 @@
  */
 import type { ContainerConfig, HistoryEntry, ImageConfig } from '../image/oci-types.js';
 import { formatGoDuration } from '../dockerfile/go-duration.js';
-import { goQuote, goQuoteList as formatGoStringSlice } from '../dockerfile/go-quote.js';
+import { goQuoteList as formatGoStringSlice } from '../dockerfile/go-quote.js';
 
 /** fmt %v of []string: [a b]. */
 function formatGoValueSlice(items: readonly string[]): string {
@@ -173,24 +173,13 @@ export function applyHealthcheck(config: ImageConfig, hc: HealthcheckSpec, creat
     StartInterval: hc.startInterval,
     Retries: hc.retries,
   };
-  // BuildKit writes fmt.Sprintf("HEALTHCHECK %q", &HealthcheckConfig{...}): a pointer to the
-  // struct, each field under %q (durations through String(), Retries as a rune literal).
+  // Go's %+v of the struct: zero durations still print ("0s"), as BuildKit's history shows.
   const shown =
-    `&{${formatGoStringSlice(hc.test)} ${goQuote(formatGoDuration(hc.interval))} ` +
-    `${goQuote(formatGoDuration(hc.timeout))} ${goQuote(formatGoDuration(hc.startPeriod))} ` +
-    `${goQuote(formatGoDuration(hc.startInterval))} ${goQuoteRune(hc.retries)}}`;
+    `{Test:${formatGoValueSlice(hc.test)} Interval:${formatGoDuration(hc.interval)} ` +
+    `Timeout:${formatGoDuration(hc.timeout)} StartPeriod:${formatGoDuration(hc.startPeriod)} ` +
+    `StartInterval:${formatGoDuration(hc.startInterval)} Retries:${hc.retries}}`;
   commitHistory(config, `HEALTHCHECK ${shown}`, false, created);
   return [`Healthcheck → ${hc.test.join(' ')}`];
-}
-
-/** Go's %q of an integer: strconv.QuoteRune. */
-function goQuoteRune(n: number): string {
-  const escapes: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' };
-  if (escapes[n]) return `'${escapes[n]}'`;
-  if (n >= 0x20 && n < 0x7f) return `'${String.fromCharCode(n)}'`;
-  if (n >= 0 && n < 0x80) return `'\\x${n.toString(16).padStart(2, '0')}'`;
-  if (n > 0x10ffff || n < 0 || (n >= 0xd800 && n <= 0xdfff)) return "'\ufffd'";
-  return `'${String.fromCodePoint(n)}'`;
 }
 
 export function applyUser(config: ImageConfig, user: string, created: Date): string[] {
@@ -243,9 +232,7 @@ export function applyExpose(config: ImageConfig, ports: string[], created: Date)
     if (!(p in exposed)) changes.push(`ExposedPorts +${p}`);
     exposed[p] = {};
   }
-  // BuildKit prints the map nat.ParsePortSpecs returns (`EXPOSE %v`): Go sorts its keys.
-  const keys = [...new Set(expanded)].sort();
-  commitHistory(config, `EXPOSE map[${keys.map((p) => `${p}:{}`).join(' ')}]`, false, created);
+  commitHistory(config, `EXPOSE ${formatGoValueSlice(expanded)}`, false, created);
   return changes;
 }
 
