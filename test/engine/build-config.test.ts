@@ -74,13 +74,14 @@ describe('config instructions', () => {
       'ENV APP=demo PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin (no layer)',
       'ENV MSG=hello demo (no layer)',
       'LABEL org.example.version=1.0 multi word=a b (no layer)',
-      // Go's %v of the port map BuildKit builds (keys sorted), and %q of the healthcheck config pointer.
-      'EXPOSE map[53/udp:{} 8080/tcp:{} 9000/tcp:{}] (no layer)',
+      // Current BuildKit (dockerfile2llb/convert_expose.go): %v of the expanded port list,
+      // as the parser sorted them; HEALTHCHECK is %+v of the config struct.
+      'EXPOSE [53/udp 8080/tcp 9000/tcp] (no layer)',
       'USER user:user (no layer)',
       'VOLUME [/data] (no layer)',
       'VOLUME [/logs /cache] (no layer)',
       'STOPSIGNAL SIGQUIT (no layer)',
-      `HEALTHCHECK &{["CMD-SHELL" "wget -q -O- http://localhost:8080/ || exit 1"] "30s" "5s" "2s" "0s" '\\x04'} (no layer)`,
+      'HEALTHCHECK {Test:[CMD-SHELL wget -q -O- http://localhost:8080/ || exit 1] Interval:30s Timeout:5s StartPeriod:2s StartInterval:0s Retries:4} (no layer)',
       'ENTRYPOINT ["/bin/sh" "-c"] (no layer)',
       'CMD ["/bin/sh" "-c" "echo $MSG"] (no layer)',
       // The global ARG UNUSED is not declared in the stage: not in scope, not in the line.

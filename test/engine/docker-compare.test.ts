@@ -258,14 +258,19 @@ function comparableConfig(config: Record<string, unknown> | undefined): Record<s
  * - COPY/ADD: current BuildKit writes --parents, --chown= and --chmod=; v0.8 left them out;
  * - ARG: current BuildKit writes the value in effect (build arg, global or default);
  *   v0.8 wrote the instruction's own default, so only the names are compared;
- * - HEALTHCHECK: `%q` of the config struct, which gained StartInterval after v0.8.
+ * - HEALTHCHECK: v0.8 wrote `%q` of the config pointer, current BuildKit `%+v` of the
+ *   struct (with StartInterval); the config's Healthcheck is compared field by field, so
+ *   the line is reduced to its keyword;
+ * - EXPOSE: v0.8 wrote `%v` of a port map (sorted), current BuildKit `%v` of the list in
+ *   the order written; the ports are compared as a set.
  */
 function historyLines(config: ArchiveImage['config']): string[] {
   return (config.history ?? []).map((h) => {
     let line = h.created_by ?? '';
     if (/^(COPY|ADD) /.test(line)) line = line.replace(/ --(chown|chmod)=\S+/g, '').replace(/ --parents/g, '');
     if (line.startsWith('ARG ')) line = `ARG ${line.slice(4).split(' ').map((kv) => kv.split('=')[0]).join(' ')}`;
-    line = line.replace(/^(HEALTHCHECK &\{.*\] "[^"]*" "[^"]*" "[^"]*") "0s" ('.*'\})$/, '$1 $2');
+    if (line.startsWith('HEALTHCHECK ')) line = 'HEALTHCHECK';
+    if (line.startsWith('EXPOSE ')) line = `EXPOSE ${(line.match(/\d+\/[a-z]+/g) ?? []).sort().join(' ')}`;
     return `${line}${h.empty_layer ? ' (no layer)' : ''}`;
   });
 }
