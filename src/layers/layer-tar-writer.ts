@@ -210,6 +210,11 @@ export interface CommitLayerOptions extends LayerTarOptions {
   compression?: 'gzip' | 'none';
   /** gzip level, 1 by default. */
   level?: number;
+  /**
+   * gzip blocks compressing at once (4 by default, libuv's default thread
+   * pool size; raising it only helps with UV_THREADPOOL_SIZE raised too).
+   */
+  maxInFlight?: number;
 }
 
 export interface CommittedLayer extends DigestedBlob {}
@@ -226,7 +231,7 @@ export async function commitLayer(
   options: CommitLayerOptions = {},
 ): Promise<CommittedLayer> {
   const sink: ChunkSink =
-    options.compression === 'none' ? new PlainFile(blobPath) : new ParallelGzipFile(blobPath, { level: options.level });
+    options.compression === 'none' ? new PlainFile(blobPath) : new ParallelGzipFile(blobPath, { level: options.level, maxInFlight: options.maxInFlight });
   try {
     await writeLayerTar(entries, sourceDir, sink, options);
   } catch (err) {
