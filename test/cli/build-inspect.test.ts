@@ -3,7 +3,7 @@
  * `build --progress json` events, exit statuses 0/1/2 with their messages,
  * then `history`, `diff` and `analyze` on the image it made.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importRootfs } from '../../src/image/import-rootfs.js';
 import { Store } from '../../src/image/store.js';
 import { buildBusyboxImage } from '../helpers/busybox-image.js';
+import { ensureBuilt, layerlabBin } from '../helpers/built-cli.js';
 
-const bin = join(process.cwd(), 'bin', 'layerlab.js');
+const bin = layerlabBin;
 let root: string;
 let context: string;
 
@@ -29,7 +30,7 @@ function layerlab(args: string[], input?: string): Promise<{ stdout: string; std
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' });
+  ensureBuilt();
   root = await mkdtemp(join(tmpdir(), 'll-cli-build-'));
   const store = await Store.open(join(root, 'store'));
   await importRootfs(store, (await buildBusyboxImage()).rootfsTar, 'layerlab/busybox:latest');
