@@ -10,10 +10,12 @@ import { platformFromNode } from '../dockerfile/platform.js';
 import type { Instruction } from '../dockerfile/instructions.js';
 import { parseOnbuildTriggers } from '../dockerfile/onbuild-triggers.js';
 import type { DockerignoreMatcher } from '../dockerfile/dockerignore.js';
-import { ImageNotFoundError, resolveImage, writeImage } from '../image/image.js';
+import { ImageNotFoundError, readImage, resolveImage, writeImage, type Image } from '../image/image.js';
+import { loadArchive } from '../image/load.js';
 import { normalizeReference } from '../image/reference.js';
 import { pullImage } from '../image/registry/pull.js';
 import type { ProgressListener } from '../image/registry/progress.js';
+import type { ImageConfig } from '../image/oci-types.js';
 import { Store } from '../image/store.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { defaultStateDir, getIdMapping, sweepLeftovers, type IdMapping } from '../sandbox/index.js';
@@ -97,6 +99,7 @@ export class BuildSession implements SessionApi {
   private readonly layerChangeCache = new Map<string, Promise<ChangeEntry[]>>();
   private readonly bps = new Set<number>();
   private readonly openShells = new Set<OpenedShell>();
+  private readonly loadedImages = new Map<string, Promise<{ config: ImageConfig; layers: LayerRecord[] }>>();
   private readonly cache: BuildCache;
   private readonly platform = platformFromNode(process.arch, process.platform);
   private readonly buildContextDirs: Record<string, string> = {};
@@ -486,11 +489,22 @@ export class BuildSession implements SessionApi {
     };
   }
 
-  private async loadImage(ref: string, index: number, runtime: StepRuntime): Promise<{ config: import('../image/oci-types.js').ImageConfig; layers: LayerRecord[] }> {
+  /** Base and --from images, resolved once per session (pulling when the store lacks them). */
+  private loadImage(ref: string, index: number, runtime: StepRuntime): Promise<{ config: ImageConfig; layers: LayerRecord[] }> {
+    let loaded = this.loadedImages.get(ref);
+    if (!loaded) {
+      loaded = this.resolveAndUnpack(ref, index, runtime);
+      this.loadedImages.set(ref, loaded);
+      loaded.catch(() => this.loadedImages.delete(ref));
+    }
+    return loaded;
+  }
+
+  private async resolveAndUnpack(ref: string, index: number, runtime: StepRuntime): Promise<{ config: ImageConfig; layers: LayerRecord[] }> {
     const wanted = this.buildContextImages[ref] ?? ref;
     let image;
     try {
-      image = await resolveImage(this.store, wanted);
+      image = wanted.startsWith('oci-layout://') ? await this.loadLayoutContext(wanted) : await resolveImage(this.store, wanted);
     } catch (err) {
       if (!(err instanceof ImageNotFoundError)) throw err;
       this.pushLog(index, runtime, 'info', `pulling ${normalizeReference(wanted)}`);
@@ -507,6 +521,18 @@ export class BuildSession implements SessionApi {
     const dirs = await image.unpackLayers(this.store);
     const layers = image.layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, dir: dirs[i]! }));
     return { config: image.config, layers };
+  }
+
+  /** --build-context NAME=oci-layout://DIR[@sha256:...]: the layout's image (or the one named by digest). */
+  private async loadLayoutContext(spec: string): Promise<Image> {
+    const [dir, pinned] = spec.slice('oci-layout://'.length).split('@');
+    const loaded = await loadArchive(this.store, resolve(dir!));
+    const chosen = pinned ? loaded.find((l) => l.manifestDigest === pinned) : loaded[0];
+    if (!chosen) {
+      const e = new SessionStateError(`--build-context ${spec}: ${pinned ? `no image ${pinned} in the layout` : 'the layout holds no image'}`);
+      throw e;
+    }
+    return readImage(this.store, chosen.manifestDigest);
   }
 
   private async execute(step: PlannedStep, ctx: StepContext, forceRun: boolean): Promise<StepOutcome> {
@@ -569,8 +595,8 @@ export class BuildSession implements SessionApi {
 
   private async baseTriggers(step: PlannedStep): Promise<string[]> {
     if (step.stage.base.kind !== 'image') return [];
-    const image = await resolveImage(this.store, this.buildContextImages[step.stage.base.ref] ?? step.stage.base.ref).catch(() => undefined);
-    return image?.config.config?.OnBuild ?? [];
+    const image = await this.loadImage(step.stage.base.ref, step.index, this.runtimes[step.index]!);
+    return image.config.config?.OnBuild ?? [];
   }
 
   // ---- inspecting results -----------------------------------------------------
