@@ -168,5 +168,5 @@ async function copyMatch(
     ...(req.chown ? { chown: req.chown } : {}),
     ...(req.idMap ? { idMap: req.idMap } : {}),
   });
-  await walkTree({ hostPath: match.hostPath, rel: '', stat: match.stat }, filters, writer);
+  await walkTree({ hostPath: match.hostPath, rel: '', stat: match.stat }, req.signal ? { ...filters, signal: req.signal } : filters, writer);
 }

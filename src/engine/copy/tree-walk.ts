@@ -47,6 +47,8 @@ export interface WalkFilters {
   exclude?: PatternMatcherLike;
   /** --parents: the include patterns (cleaned, relative to the pivot) and their matcher. */
   include?: { matcher: PatternMatcherLike; patterns: string[] };
+  /** Stops the walk (with the signal's reason) at the next breath once aborted. */
+  signal?: AbortSignal;
 }
 
 /** Let the event loop breathe (a UI redraw, a Ctrl-C) every so many entries. */
@@ -66,7 +68,10 @@ export async function walkTree(top: WalkEntry, filters: WalkFilters, visitor: Tr
   };
 
   const visit = async (entry: WalkEntry, isTop: boolean): Promise<void> => {
-    if (++visited % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (++visited % YIELD_EVERY === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      filters.signal?.throwIfAborted();
+    }
     const isDir = entry.stat.isDirectory();
     let taken = true;
     if (!isTop) {

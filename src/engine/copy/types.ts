@@ -78,6 +78,8 @@ export interface CopyRequest {
    * from a stage rootfs are read from disk and written back unmapped.
    */
   idMap?: (uid: number, gid: number) => { uid: number; gid: number };
+  /** Ctrl-C: an aborted signal stops the copy between entries (the partial writes stay in destRoot). */
+  signal?: AbortSignal;
 }
 
 export interface CopiedEntry {
