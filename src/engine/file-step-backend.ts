@@ -46,14 +46,15 @@ export interface BackendOptions {
   /** Where the in-process backend makes its (sweepable) mounts: the store's tmp dir. */
   tmpDir: string;
   /**
-   * Run the file operations in the worker even as root (measured in
-   * test/engine/rootless-file-steps.test.ts; root uses the in-process path).
+   * Run the file operations in the worker even as root. Default: the
+   * environment's LAYERLAB_FILE_STEP_WORKER=1, else no.
    */
   useWorker?: boolean;
 }
 
 export function openFileStepBackend(options: BackendOptions): FileStepBackend {
-  if (options.idMapping.kind === 'host' && !options.useWorker) return new InProcessBackend(options.tmpDir);
+  const useWorker = options.useWorker ?? process.env.LAYERLAB_FILE_STEP_WORKER === '1';
+  if (options.idMapping.kind === 'host' && !useWorker) return new InProcessBackend(options.tmpDir);
   return new NamespaceBackend(options.idMapping, options.tmpDir);
 }
 
@@ -143,14 +144,14 @@ class NamespaceBackend implements FileStepBackend {
   async mountWritable(lowerDirs: string[], upperDir: string, workDir: string): Promise<HostMount> {
     const worker = this.start();
     const tmpDir = await this.scratchDir();
-    const path = await worker.call<string>({ op: 'mount-writable', tmpDir, lowerDirs, upperDir, workDir });
+    const path = await this.call<string>(worker, { op: 'mount-writable', tmpDir, lowerDirs, upperDir, workDir });
     return this.track(worker, path);
   }
 
   async mountReadOnly(lowerDirs: string[]): Promise<HostMount> {
     const worker = this.start();
     const tmpDir = await this.scratchDir();
-    const path = await worker.call<string>({ op: 'mount-read-only', tmpDir, lowerDirs });
+    const path = await this.call<string>(worker, { op: 'mount-read-only', tmpDir, lowerDirs });
     return this.track(worker, path);
   }
 
@@ -159,7 +160,7 @@ class NamespaceBackend implements FileStepBackend {
     if (source.kind === 'context') return checksumSources(source, sources, selection);
     const { addOptions, ...rest } = selection;
     const { fetch: _fetch, ...wireAddOptions } = addOptions ?? {};
-    return this.start().call<string>({
+    return this.call<string>(this.start(), {
       op: 'checksum-sources',
       source: wireSource(source),
       sources,
@@ -168,16 +169,17 @@ class NamespaceBackend implements FileStepBackend {
   }
 
   copyFiles(request: Omit<CopyRequest, 'idMap'>): Promise<number> {
-    const { source, addOptions, ...rest } = request;
+    // The worker is stopped by kill(), not by the signal.
+    const { source, addOptions, signal: _signal, ...rest } = request;
     const { fetch: _fetch, ...wireAddOptions } = addOptions ?? {};
-    return this.start().call<number>({
+    return this.call<number>(this.start(), {
       op: 'copy-files',
       request: { ...rest, source: wireSource(source), ...(addOptions ? { addOptions: wireAddOptions } : {}) },
     });
   }
 
   async makeDirectories(root: string, imagePath: string, owner: { uid: number; gid: number }): Promise<void> {
-    await this.start().call<null>({ op: 'make-directories', root, path: imagePath, owner, command: 'COPY' });
+    await this.call<null>(this.start(), { op: 'make-directories', root, path: imagePath, owner, command: 'COPY' });
   }
 
   kill(): void {
@@ -198,6 +200,16 @@ class NamespaceBackend implements FileStepBackend {
     if (this.killed) throw new FileStepCancelledError();
     this.worker ??= sharedWorker(this.mapping);
     return this.worker;
+  }
+
+  /** A call whose failure, once the step was cancelled, is the cancellation (the worker was killed). */
+  private async call<T>(worker: FileStepWorker, call: FileStepCall): Promise<T> {
+    try {
+      return await worker.call<T>(call);
+    } catch (err) {
+      if (this.killed) throw new FileStepCancelledError();
+      throw err;
+    }
   }
 
   private track(worker: FileStepWorker, path: string): HostMount {

@@ -1,6 +1,8 @@
 /**
- * Errors of file steps run in a user namespace (rootless COPY, ADD, WORKDIR).
+ * Errors of file steps (COPY, ADD, WORKDIR), mostly of rootless ones, which
+ * run in a user namespace.
  */
+import { StepFailedError } from './step-context.js';
 
 /**
  * A rootless build without /etc/subuid and /etc/subgid ranges maps only
@@ -39,8 +41,11 @@ export class FileStepWorkerError extends Error {
   }
 }
 
-/** The step was cancelled (Ctrl-C, the UI's stop) while its files were being written. */
-export class FileStepCancelledError extends Error {
+/**
+ * The step was cancelled (Ctrl-C, the UI's stop) while its files were being
+ * written: a failed step, like a RUN that was killed.
+ */
+export class FileStepCancelledError extends StepFailedError {
   override name = 'FileStepCancelledError';
   constructor() {
     super('the step was cancelled');

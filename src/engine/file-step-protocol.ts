@@ -48,7 +48,7 @@ export interface WireCopySource {
 }
 
 /** A CopyRequest as data: no functions (the worker writes namespace ids, so no idMap; it fetches URLs itself). */
-export type WireCopyRequest = Omit<CopyRequest, 'source' | 'idMap' | 'addOptions'> & {
+export type WireCopyRequest = Omit<CopyRequest, 'source' | 'idMap' | 'addOptions' | 'signal'> & {
   source: WireCopySource;
   addOptions?: Omit<AddOptions, 'fetch'>;
 };

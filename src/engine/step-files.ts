@@ -15,7 +15,7 @@ import type { CacheInputs } from './build-cache.js';
 import { resolveContextSources, type CopySource } from './copy/index.js';
 import { openFileStepBackend, type FileStepBackend } from './file-step-backend.js';
 import { removeTree } from './file-step-cleanup.js';
-import { UnmappedOwnerError } from './file-step-errors.js';
+import { FileStepCancelledError, UnmappedOwnerError } from './file-step-errors.js';
 import type { HostMount } from './host-mounts.js';
 import { commitHistory, copyCreatedBy, resolveWorkdir } from './image-config.js';
 import { commitUpperDir, countChanges, detectChanges } from './layer-commit.js';
@@ -58,11 +58,13 @@ async function withStepOverlay(
   try {
     mount = await backend.mountWritable(lowerDirs, upperDir, workDir);
     await body(mount.path);
+    // Cancelled after the last check of the signal: the step still fails.
+    if (ctx.signal.aborted) throw new FileStepCancelledError();
   } catch (err) {
     await mount?.release().catch(() => undefined);
     removeWorkDir(workDir);
     await removeTree(work);
-    throw err;
+    throw ctx.signal.aborted ? new FileStepCancelledError() : err;
   }
   await mount.release();
   // overlayfs leaves work/work mode 000; rootless cannot rm it without a chmod.
@@ -191,6 +193,7 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
         excludePatterns: instr.excludes,
         isAdd,
         addOptions: selection.addOptions,
+        signal: ctx.signal,
       });
       ctx.log('info', `copied ${copied} entr${copied === 1 ? 'y' : 'ies'}`);
     });

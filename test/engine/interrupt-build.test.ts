@@ -224,6 +224,26 @@ describe.skipIf(!canRun)('interrupting a build', () => {
     expect(ourMounts()).toEqual(mountsBefore);
   }, 120_000);
 
+  test('Ctrl-C mid-COPY: the copy stops between entries, the step fails, nothing is left', async () => {
+    const store = makeStore('store-sigint-copy');
+    const context = makeLargeContext('ctx-sigint-copy', 12_000);
+    const mountsBefore = ourMounts();
+    const build = startBuild(store, context);
+    await build.waitForEvent((e) => e.type === 'step-start' && e.step === 1);
+    expect(await waitFor(() => ourMounts().some((m) => m.startsWith(join(store, 'tmp', 'mnt-'))), 60_000)).toBe(true);
+
+    const sent = Date.now();
+    process.kill(-build.child.pid!, 'SIGINT');
+    const { code } = await build.exited;
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(code).not.toBe(0);
+    const failed = build.events.find((e) => e.type === 'step-failed');
+    expect(failed).toMatchObject({ step: 1 });
+    expect(String(failed!.message)).toMatch(/Dockerfile:2: the step was cancelled$/);
+    expect(ourMounts()).toEqual(mountsBefore);
+    expect(readdirSync(join(store, 'tmp'))).toEqual([]);
+  }, 240_000);
+
   test('kill -9 mid-RUN: no processes; the next build succeeds and leaves no mounts', async () => {
     const store = makeStore('store-kill-run');
     const context = makeContext('ctx-kill-run', sleepingDockerfile);
