@@ -10,7 +10,7 @@
  * of the sources' content and metadata (never mtime).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Store } from '../image/store.js';
 import type { ChangeCounts, LayerRef } from './session-types.js';
 import { writeFileAtomic } from '../image/atomic-file.js';
@@ -60,24 +60,57 @@ function sortedPairs(record: Record<string, string>): Array<[string, string]> {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The parsed index and the file version it came from. */
+interface LoadedIndex {
+  /** inode, size and mtime of the file read: a rewrite (temp + rename) always changes the inode. */
+  version: string;
+  file: CacheIndexFile;
+  byKey: Map<string, CacheEntry>;
+}
+
 export class BuildCache {
+  /**
+   * The index as last read or written by this process. Every step looks the
+   * cache up, and a full index (5000 entries, some MB of JSON) took ~20 ms to
+   * read and parse each time; a stat tells whether it is still current.
+   */
+  private loaded: LoadedIndex | undefined;
+
   constructor(private readonly store: Store) {}
 
+  private async fileVersion(): Promise<string> {
+    try {
+      const st = await stat(this.store.cacheIndexPath, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+      throw err;
+    }
+  }
+
   private async read(): Promise<CacheIndexFile> {
+    const version = await this.fileVersion();
+    if (this.loaded?.version === version) return this.loaded.file;
+    let file: CacheIndexFile = { version: 1, entries: [] };
     try {
       const parsed = JSON.parse(await readFile(this.store.cacheIndexPath, 'utf8')) as CacheIndexFile;
-      if (parsed && Array.isArray(parsed.entries)) return parsed;
+      if (parsed && Array.isArray(parsed.entries)) file = parsed;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
       // A corrupt index is a lost cache, not a failed build: start over.
     }
-    return { version: 1, entries: [] };
+    this.remember(version, file);
+    return file;
+  }
+
+  private remember(version: string, file: CacheIndexFile): void {
+    this.loaded = { version, file, byKey: new Map(file.entries.map((e) => [e.key, e])) };
   }
 
   async lookup(inputs: CacheInputs): Promise<CacheEntry | undefined> {
     const key = cacheKey(inputs);
-    const index = await this.read();
-    const entry = index.entries.find((e) => e.key === key);
+    await this.read();
+    const entry = this.loaded?.byKey.get(key);
     if (!entry) return undefined;
     // An entry is only good while its layer is still in the store.
     if (entry.layer) {
@@ -96,6 +129,7 @@ export class BuildCache {
       entries.push(entry);
       index.entries = entries.slice(-maxEntries);
       await writeFileAtomic(this.store.cacheIndexPath, JSON.stringify(index), this.store.tmpDir);
+      this.remember(await this.fileVersion(), index);
     });
   }
 
