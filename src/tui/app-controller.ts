@@ -48,7 +48,10 @@ export interface ControllerOptions {
 type BottomContent = { key: string; title: string; lines: ViewLine[]; follow?: boolean };
 
 const EVENT_FRAME_MS = 16;
+const EMPTY_BOTTOM: BottomContent = { key: '', title: '', lines: [] };
 const TICK_MS = 100;
+/** Quiet time after a cursor move before the selected file is read. */
+const FILE_READ_DELAY_MS = 60;
 
 export class AppController {
   readonly session: SessionApi;
@@ -64,7 +67,13 @@ export class AppController {
   private contextFiles: ContextFile[] | undefined;
   private contextLoaded = false;
   private dockerfileLines: string[] = [];
+  private dockerfileVersion = 0;
+  private stepRowsCache: { key: string; rows: StepRow[] } | undefined;
+  private breakpointsCache: { key: string; set: ReadonlySet<number> } | undefined;
   private bottomCache: BottomContent | undefined;
+  /** The selected file's view with its content read (see scheduleFileContent). */
+  private fileContent: BottomContent | undefined;
+  private fileTimer: NodeJS.Timeout | undefined;
   private sessionVersion = 0;
   private snapshot: Snapshot;
   private readonly listeners = new Set<() => void>();
@@ -112,19 +121,44 @@ export class AppController {
     }, EVENT_FRAME_MS);
   }
 
+  /** The steps pane's rows, rebuilt only when the steps, the unfolded set or the Dockerfile change. */
+  private currentStepRows(): readonly StepRow[] {
+    const key = this.stepRowsKey();
+    if (this.stepRowsCache?.key !== key) {
+      this.stepRowsCache = { key, rows: stepRows(this.session.steps, { dockerfileLines: this.dockerfileLines, unfolded: this.ui.unfolded }) };
+    }
+    return this.stepRowsCache.rows;
+  }
+
+  /** A copy of the session's breakpoints that changes identity only when they change (for memoised panes). */
+  private currentBreakpoints(): ReadonlySet<number> {
+    const key = [...this.session.breakpoints].sort((a, b) => a - b).join(',');
+    if (this.breakpointsCache?.key !== key) this.breakpointsCache = { key, set: new Set(this.session.breakpoints) };
+    return this.breakpointsCache.set;
+  }
+
+  private stepRowsKey(): string {
+    // Steps are replaced or updated in place by the session: their visible fields make the key.
+    const steps = this.session.steps
+      .map((s) => `${s.index}:${s.status}:${s.text.length}:${s.startLine}:${s.layer?.diffId ?? ''}:${s.counts?.added ?? ''}:${s.failure?.exitCode ?? ''}:${s.cacheMiss ?? ''}`)
+      .join('|');
+    return `${steps}#${[...this.ui.unfolded].join(',')}#${this.dockerfileVersion}`;
+  }
+
   private buildSnapshot(): Snapshot {
     const rows = this.rows;
     return {
       ui: this.ui,
       layout: this.layout,
-      now: Date.now(),
+      // The clock only matters while a step runs (spinner, elapsed time); a fixed value lets panes skip redraws.
+      now: this.ticker ? Date.now() : 0,
       steps: this.session.steps,
-      breakpoints: this.session.breakpoints,
-      stepRows: stepRows(this.session.steps, { dockerfileLines: this.dockerfileLines, unfolded: this.ui.unfolded }),
+      breakpoints: this.currentBreakpoints(),
+      stepRows: this.currentStepRows(),
       layerView: this.view,
       layerRows: rows?.rows ?? [],
       isCollapsed: (node) => rows?.isCollapsed(node) ?? false,
-      bottom: this.bottomCache ?? { title: '', lines: [] },
+      bottom: this.bottomCache ?? EMPTY_BOTTOM,
       quitting: this.quitting,
     };
   }
@@ -137,7 +171,7 @@ export class AppController {
 
   /** Brings derived state in line with the UI state and the session, then draws. */
   private refresh(): void {
-    const rowsOfSteps = stepRows(this.session.steps, { dockerfileLines: this.dockerfileLines, unfolded: this.ui.unfolded });
+    const rowsOfSteps = this.currentStepRows();
     this.dispatch({ type: 'steps.scroll', row: cursorRowIndex(rowsOfSteps, this.ui.stepCursor), count: rowsOfSteps.length });
     this.requestLayerView();
     this.requestImageView();
@@ -158,6 +192,7 @@ export class AppController {
   private readDockerfile(): void {
     try {
       this.dockerfileLines = readFileSync(this.session.dockerfilePath, 'utf8').split('\n');
+      this.dockerfileVersion++;
     } catch {
       this.dockerfileLines = [];
     }
@@ -462,6 +497,8 @@ export class AppController {
     this.unsubscribe();
     if (this.ticker) clearInterval(this.ticker);
     if (this.pendingNotify) clearTimeout(this.pendingNotify);
+    if (this.fileTimer) clearTimeout(this.fileTimer);
+    this.fileTimer = undefined;
     this.ticker = undefined;
     this.pendingNotify = undefined;
   }
@@ -554,6 +591,21 @@ export class AppController {
 
   // ---- the bottom pane --------------------------------------------------------
 
+  private scheduleFileContent(key: string, width: number, build: () => Omit<BottomContent, 'key'>): void {
+    if (this.fileTimer) clearTimeout(this.fileTimer);
+    this.fileTimer = setTimeout(() => {
+      this.fileTimer = undefined;
+      if (this.quitting) return;
+      try {
+        const content = build();
+        this.fileContent = { key: `${key}|${width}`, ...content, lines: wrapLines(content.lines, width) };
+      } catch (err) {
+        this.fileContent = { key: `${key}|${width}`, title: 'file', lines: [{ text: `Could not read the file: ${errorText(err)}`, tone: 'warning' }] };
+      }
+      this.refresh();
+    }, FILE_READ_DELAY_MS);
+  }
+
   private bottomContent(): BottomContent {
     const ui = this.ui;
     const steps = this.session.steps;
@@ -589,15 +641,16 @@ export class AppController {
       case 'file': {
         const node = this.rows?.rows[ui.layerCursor];
         const viewNow = this.view;
-        return cached(`file:${viewNow?.key ?? ''}:${node?.path ?? ''}`, () => {
-          if (!viewNow) return { title: 'file', lines: [{ text: 'loading…', tone: 'note' }] };
-          if (viewNow.kind === 'note') return { title: 'file', lines: viewNow.lines.map((text) => ({ text, tone: 'note' as const })) };
-          if (!node) return { title: 'file', lines: [{ text: 'No file in view (check the filters and the find text).', tone: 'note' }] };
-          return {
-            title: `file /${node.path}`,
-            lines: fileViewLines({ session: this.session, layers: viewNow.layers, afterStep: viewNow.afterStep, beforeStep: viewNow.beforeStep }, node),
-          };
-        });
+        const key = `file:${viewNow?.key ?? ''}:${node?.path ?? ''}`;
+        if (this.fileContent?.key === `${key}|${width}`) return this.fileContent;
+        if (!viewNow) return { key: 'file:loading', title: 'file', lines: [{ text: 'loading…', tone: 'note' }] };
+        if (viewNow.kind === 'note') return cached(key, () => ({ title: 'file', lines: viewNow.lines.map((text) => ({ text, tone: 'note' as const })) }));
+        if (!node) return cached(key, () => ({ title: 'file', lines: [{ text: 'No file in view (check the filters and the find text).', tone: 'note' }] }));
+        const source = { session: this.session, layers: viewNow.layers, afterStep: viewNow.afterStep, beforeStep: viewNow.beforeStep };
+        // Reading a file from the store may take a while: draw the moved cursor
+        // first, and read once the keys stop for a moment.
+        this.scheduleFileContent(key, width, () => ({ title: `file /${node.path}`, lines: fileViewLines(source, node) }));
+        return { key: `${key}:quick`, title: `file /${node.path}`, lines: wrapLines(fileViewLines(source, node, { readContent: false }), width) };
       }
       case 'output': {
         const step = steps[Math.min(ui.stepCursor, steps.length - 1)];

@@ -7,7 +7,7 @@ import { panelTopLine } from '../../src/tui/components/Panel.js';
 import { createTheme, ThemeContext } from '../../src/tui/theme.js';
 import { exampleSession } from './session-data.js';
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 80));
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 

@@ -81,6 +81,8 @@ describe('workbench on examples/', () => {
     await tui.waitForText('greeting.txt');
     tui.write('jj');
     await tui.waitForText('file /app/data/greeting.txt');
+    // The content is read once the cursor rests.
+    await tui.waitForText('+a second line');
     screen = tui.screenText();
     expect(screen).toContain('-hello from a RUN step');
     expect(screen).toContain('+hello, layers from a RUN step');

@@ -1,6 +1,19 @@
 import { getList, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 
+type RunTui = typeof import('../../tui/run-tui.js');
+
+/** The esbuild bundle of the workbench when the build made one (fast start), else the tsc output. */
+async function loadWorkbench(): Promise<RunTui> {
+  try {
+    // @ts-ignore: made by dist/tui/build-bundle.js after tsc; absent from the sources.
+    return (await import('../../tui/run-tui.bundle.js')) as RunTui;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    return import('../../tui/run-tui.js');
+  }
+}
+
 /**
  * `layerlab [-f Dockerfile] [CONTEXT]` and `layerlab tui`: the workbench. The
  * build session and Ink load lazily so that other commands start fast.
@@ -41,7 +54,7 @@ export const tuiCommand: Command = {
     const [{ Store }, { BuildSession }, { runTui }] = await Promise.all([
       import('../../image/store.js'),
       import('../../engine/session.js'),
-      import('../../tui/run-tui.js'),
+      loadWorkbench(),
     ]);
     const session = await BuildSession.open({
       store: await Store.open(globals.root),

@@ -1,4 +1,5 @@
 /** The bottom pane: the step's output, the selected file, the image or the context files. */
+import { memo } from 'react';
 import type { LineTone, ViewLine } from '../model/file-view.js';
 import type { BottomView } from '../state/ui-state.js';
 import type { Tone } from '../theme.js';
@@ -26,7 +27,7 @@ export interface BottomPaneProps {
   focused: boolean;
 }
 
-export function BottomPane(props: BottomPaneProps) {
+function BottomPaneView(props: BottomPaneProps) {
   const height = props.height - 2;
   const maxScroll = Math.max(0, props.lines.length - height);
   const scroll = Math.min(props.scroll ?? maxScroll, maxScroll);
@@ -42,3 +43,6 @@ export function BottomPane(props: BottomPaneProps) {
     </Panel>
   );
 }
+
+/** Memoised: a key that moves another pane's cursor does not redraw this one. */
+export const BottomPane = memo(BottomPaneView);

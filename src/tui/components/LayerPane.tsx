@@ -2,6 +2,7 @@
  * The selected step's layer as a file tree. Only the rows in view are
  * mounted, so a 100k-file layer draws as fast as a small one.
  */
+import { memo } from 'react';
 import type { DiffNode, DiffType } from '../../layers/tree-diff.js';
 import { formatBytes, formatMode, formatOwner } from '../format.js';
 import type { LayerView } from '../model/layer-model.js';
@@ -75,7 +76,7 @@ function filterLine(ui: LayerPaneProps['ui'], count: number): Segment[] {
 
 const MODE_LABELS = { layer: 'this layer', upto: 'up to here', range: 'range' } as const;
 
-export function LayerPane(props: LayerPaneProps) {
+function LayerPaneView(props: LayerPaneProps) {
   const { view, rows, ui } = props;
   const contentWidth = props.width - 2;
   const height = props.height - 3;
@@ -103,3 +104,6 @@ export function LayerPane(props: LayerPaneProps) {
     </Panel>
   );
 }
+
+/** Memoised: a key that moves another pane's cursor does not redraw this one. */
+export const LayerPane = memo(LayerPaneView);

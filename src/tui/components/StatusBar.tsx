@@ -1,10 +1,11 @@
 /** The last line: the find prompt, a message, or the key hints. */
+import { memo } from 'react';
 import { Text } from 'ink';
 import { hintLine } from '../key-bindings.js';
 import { findError, type UiState } from '../state/ui-state.js';
 import { useTheme } from '../theme.js';
 
-export function StatusBar({ ui, width, busy }: { ui: UiState; width: number; busy: boolean }) {
+function StatusBarView({ ui, width, busy }: { ui: UiState; width: number; busy: boolean }) {
   const theme = useTheme();
   if (ui.find.editing) {
     const error = findError(ui.find);
@@ -32,3 +33,6 @@ export function StatusBar({ ui, width, busy }: { ui: UiState; width: number; bus
     </Text>
   );
 }
+
+/** Memoised: a key that moves another pane's cursor does not redraw this one. */
+export const StatusBar = memo(StatusBarView);

@@ -1,4 +1,5 @@
 /** The Dockerfile as steps: status icons, notes, the cursor, breakpoints and stage groups. */
+import { memo } from 'react';
 import type { StepState, StepStatus } from '../../engine/session-types.js';
 import { statusIcon, stepNote, type StepRow } from '../state/step-rows.js';
 import type { Tone } from '../theme.js';
@@ -45,7 +46,7 @@ function stepSegments(row: Extract<StepRow, { kind: 'step' }>, props: StepsPaneP
   return fitSegments(left, body, right, props.width - 2);
 }
 
-export function StepsPane(props: StepsPaneProps) {
+function StepsPaneView(props: StepsPaneProps) {
   const visible = props.rows.slice(props.scroll, props.scroll + props.height - 2);
   const lineWidth = String(Math.max(1, ...props.rows.map((r) => (r.kind === 'step' || r.kind === 'continuation' ? r.line : 0)))).length;
   const contentWidth = props.width - 2;
@@ -85,3 +86,6 @@ export function StepsPane(props: StepsPaneProps) {
     </Panel>
   );
 }
+
+/** Memoised: a key that moves another pane's cursor does not redraw this one. */
+export const StepsPane = memo(StepsPaneView);

@@ -97,8 +97,15 @@ function describeEntry(info: FileInfo): string {
   }
 }
 
-/** The lines of the file view for one row of the layer pane. */
-export function fileViewLines(source: FileViewSource, node: DiffNode): ViewLine[] {
+/** Shown where a file's content goes until it has been read. */
+export const CONTENT_PENDING = 'reading the file…';
+
+/**
+ * The lines of the file view for one row of the layer pane. With
+ * `readContent: false` nothing is read from the store: a regular file's
+ * content is left as a CONTENT_PENDING note, for a quick first draw.
+ */
+export function fileViewLines(source: FileViewSource, node: DiffNode, options: { readContent?: boolean } = {}): ViewLine[] {
   const path = `/${node.path}`;
   const lines: ViewLine[] = [];
   const info = node.info;
@@ -142,6 +149,10 @@ export function fileViewLines(source: FileViewSource, node: DiffNode): ViewLine[
     return lines;
   }
   if (info.type !== 'file') return lines;
+  if (options.readContent === false) {
+    note(CONTENT_PENDING);
+    return lines;
+  }
 
   const after = source.session.readFile(source.afterStep, node.path);
   if (!after) {

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     await app.waitForText('this layer ');
     app.write('jj');
     await app.waitForText('file /app/data/greeting.txt');
+    await app.waitForText('+a second line');
     await shot('file-diff', 'layerlab: a file diff against the layers below');
 
     app.write(KEYS.shiftTab + 'c');
