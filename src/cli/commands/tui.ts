@@ -3,15 +3,26 @@ import type { Command } from '../command.js';
 
 type RunTui = typeof import('../../tui/run-tui.js');
 
-/** The esbuild bundle of the workbench when the build made one (fast start), else the tsc output. */
+/**
+ * The esbuild bundle of the workbench when the build made one (fast start),
+ * else the tsc output. A bundle older than the tsc output is stale (tsc ran
+ * without the bundler after it) and is not used.
+ */
 async function loadWorkbench(): Promise<RunTui> {
-  try {
+  const { statSync } = await import('node:fs');
+  const mtime = (relative: string): number => {
+    try {
+      return statSync(new URL(relative, import.meta.url)).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  const bundle = mtime('../../tui/run-tui.bundle.js');
+  if (bundle > 0 && bundle >= mtime('../../tui/run-tui.js')) {
     // @ts-ignore: made by dist/tui/build-bundle.js after tsc; absent from the sources.
     return (await import('../../tui/run-tui.bundle.js')) as RunTui;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    return import('../../tui/run-tui.js');
   }
+  return import('../../tui/run-tui.js');
 }
 
 /**
