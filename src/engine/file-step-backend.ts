@@ -17,12 +17,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdMapping } from '../sandbox/id-mapping.js';
 import { checksumSources, copyFiles } from './copy/index.js';
-import { makeDirectories } from './copy/make-dirs.js';
-import { resolveInRoot } from './copy/root-path.js';
 import type { CopyRequest, CopySource, SourceSelection } from './copy/types.js';
 import { FileStepCancelledError } from './file-step-errors.js';
 import { FileStepWorker } from './file-step-namespace.js';
 import type { FileStepCall, IgnoreEntries, WireCopySource } from './file-step-protocol.js';
+import { makeWorkdir } from './file-step-workdir.js';
 import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
 
 export interface FileStepBackend {
@@ -80,7 +79,7 @@ class InProcessBackend implements FileStepBackend {
   }
 
   async makeDirectories(root: string, imagePath: string, owner: { uid: number; gid: number }): Promise<void> {
-    makeDirectories(root, resolveInRoot(root, imagePath), owner, 'COPY');
+    makeWorkdir(root, imagePath, owner);
   }
 
   kill(): void {
@@ -179,7 +178,7 @@ class NamespaceBackend implements FileStepBackend {
   }
 
   async makeDirectories(root: string, imagePath: string, owner: { uid: number; gid: number }): Promise<void> {
-    await this.call<null>(this.start(), { op: 'make-directories', root, path: imagePath, owner, command: 'COPY' });
+    await this.call<null>(this.start(), { op: 'make-directories', root, path: imagePath, owner });
   }
 
   kill(): void {

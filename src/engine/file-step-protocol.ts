@@ -18,6 +18,7 @@ import {
 } from './copy/errors.js';
 import type { AddOptions, CopyRequest, CopySource, SourceSelection } from './copy/types.js';
 import type { ChangeEntry } from '../layers/types.js';
+import { WorkdirError } from './file-step-workdir.js';
 
 /** A ChangeEntry as data: xattr values in base64. */
 export type WireChangeEntry = Omit<ChangeEntry, 'xattrs'> & { xattrs?: Record<string, string> };
@@ -61,7 +62,8 @@ export type FileStepCall =
   | { op: 'release'; mount: string }
   | { op: 'checksum-sources'; source: WireCopySource; sources: string[]; selection: WireSelection }
   | { op: 'copy-files'; request: WireCopyRequest }
-  | { op: 'make-directories'; root: string; path: string; owner: { uid: number; gid: number }; command: CopyCommandName }
+  /** WORKDIR's mkdir -p of `path` (an image path) under root. */
+  | { op: 'make-directories'; root: string; path: string; owner: { uid: number; gid: number } }
   /** The change list of an upper dir, read where its subordinate-id files are readable. */
   | { op: 'detect-changes'; upperDir: string; lowerDirs: string[]; ignore: string[] }
   /** The layer blob of those changes written to blobPath (ids as the namespace sees them: container ids). */
@@ -112,7 +114,8 @@ export function errorFromWire(wire: WireError): Error {
   const detail = f.detail as string;
   const source = f.source as string | undefined;
   let err: Error;
-  if (wire.name === 'DestinationError') err = new DestinationError(command, detail, f.destination as string, source);
+  if (wire.name === 'WorkdirError') err = new WorkdirError(f.path as string, f.detail as string);
+  else if (wire.name === 'DestinationError') err = new DestinationError(command, detail, f.destination as string, source);
   else if (wire.name === 'CopyIoError') err = new CopyIoError(command, detail, f.code as string, source);
   else if (copyErrorClasses[wire.name] && typeof detail === 'string') err = new copyErrorClasses[wire.name]!(command, detail, source);
   else {

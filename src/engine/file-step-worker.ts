@@ -22,10 +22,9 @@ import { commitLayer } from '../layers/layer-tar-writer.js';
 import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
 import { CopyIoError } from './copy/errors.js';
 import { checksumSources, copyFiles } from './copy/index.js';
-import { makeDirectories } from './copy/make-dirs.js';
-import { resolveInRoot } from './copy/root-path.js';
 import type { CopySource } from './copy/types.js';
 import { UnmappedOwnerError } from './file-step-errors.js';
+import { makeWorkdir } from './file-step-workdir.js';
 import { mountReadOnly, mountWritable, type HostMount } from './host-mounts.js';
 import { changesFromWire, changesToWire, errorToWire, type FileStepCall, type FileStepReply, type FileStepRequest, type WireCopySource } from './file-step-protocol.js';
 
@@ -95,7 +94,7 @@ async function perform(call: FileStepCall): Promise<unknown> {
     }
     case 'make-directories':
       try {
-        makeDirectories(call.root, resolveInRoot(call.root, call.path), call.owner, call.command);
+        makeWorkdir(call.root, call.path, call.owner);
       } catch (err) {
         throw explainUnmapped(err, `WORKDIR ${call.path}`, call.owner);
       }
