@@ -142,7 +142,7 @@ describe('workbench on examples/', () => {
     expect(processesMentioning(fixture.store)).toEqual([]);
   }, 120_000);
 
-  it('stops at a breakpoint, shows help, follows NO_COLOR and quits on Ctrl-C', async () => {
+  it('stops at a breakpoint, shows help, runs to the cursor, re-runs, follows NO_COLOR and quits on Ctrl-C', async () => {
     const tui = start(100, 30, { NO_COLOR: '1' });
     await tui.waitFor(hasStep(8, /○\s+FROM/), 'the plan');
     await select(tui, 17);
@@ -159,6 +159,14 @@ describe('workbench on examples/', () => {
     expect(tui.screenText()).toContain('toggle a breakpoint');
     tui.write(KEYS.escape);
     await tui.waitFor((s) => !s.includes('keys (? or esc closes)'), 'help to close');
+
+    // Run to the cursor, then re-run from an earlier step: the steps after it go back to pending.
+    await select(tui, 22);
+    tui.write('g');
+    await tui.waitFor(hasStep(22, /✔ ▸RUN sed.*\+0 ~1 -0/), 'the run to line 22', 30_000);
+    await select(tui, 17);
+    tui.write('r');
+    await tui.waitFor((s, l) => hasStep(17, /✔/)(s, l) && hasStep(22, /○/)(s, l), 'the re-run from line 17', 30_000);
 
     // No colour anywhere on the screen.
     const buffer = tui.term.buffer.active;
