@@ -53,6 +53,7 @@ export function App({ controller }: { controller: AppController }) {
           width={layout.layerWidth}
           height={layout.topHeight}
           focused={ui.focus === 'layer'}
+          showCursor={ui.focus === 'bottom' && ui.detailOf === 'layer'}
         />
       </Box>
       <BottomPane

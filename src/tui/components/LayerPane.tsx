@@ -19,6 +19,8 @@ export interface LayerPaneProps {
   width: number;
   height: number;
   focused: boolean;
+  /** Mark the cursor row even without focus (the bottom pane shows its file). */
+  showCursor: boolean;
 }
 
 const MARKERS: Record<DiffType, { text: string; tone: Tone }> = {
@@ -92,7 +94,7 @@ function LayerPaneView(props: LayerPaneProps) {
     body = visible.map((node, i) => {
       const index = ui.layerScroll + i;
       return (
-        <Row key={node.path} segments={layerRowSegments(node, props.isCollapsed(node), contentWidth)} inverse={index === ui.layerCursor && props.focused} />
+        <Row key={node.path} segments={layerRowSegments(node, props.isCollapsed(node), contentWidth)} inverse={index === ui.layerCursor && (props.focused || props.showCursor)} />
       );
     });
     if (rows.length === 0) body = <Row segments={[{ text: 'No rows: the filters or the find text hide everything.', tone: 'dim' }]} />;

@@ -51,6 +51,9 @@ export function stepLabel(step: StepState): string {
   return `${step.index + 1} ${step.text}`;
 }
 
+const STACKS_KEPT = 3;
+const DIFFS_PER_STACK = 4;
+
 const MODE_TITLES: Record<LayerMode, string> = {
   layer: 'this layer only',
   upto: 'everything up to this layer',
@@ -60,6 +63,10 @@ const MODE_TITLES: Record<LayerMode, string> = {
 export class LayerModel {
   /** Trees by `${position}:${diffId}`: a tree stores its stack position in every FileInfo. */
   private readonly trees = new Map<string, TreeNode>();
+  /**
+   * Stacks by their diff_ids, most recently used last. Each keeps diff trees
+   * of a whole range (100k nodes for a big base image), so only a few stay.
+   */
   private readonly stacks = new Map<string, { stack: LayerStack; diffs: RangeDiffCache }>();
 
   constructor(private readonly session: SessionApi) {}
@@ -205,11 +212,13 @@ export class LayerModel {
     const trees = await this.treesOf(layers);
     const stackKey = layers.map((l) => l.diffId).join(',');
     let cached = this.stacks.get(stackKey);
-    if (!cached) {
+    if (cached) this.stacks.delete(stackKey);
+    else {
       const stack = new LayerStack(trees);
-      cached = { stack, diffs: new RangeDiffCache(stack) };
-      this.stacks.set(stackKey, cached);
+      cached = { stack, diffs: new RangeDiffCache(stack, DIFFS_PER_STACK) };
     }
+    this.stacks.set(stackKey, cached);
+    while (this.stacks.size > STACKS_KEPT) this.stacks.delete(this.stacks.keys().next().value!);
     // The whole image is shown as it is, without markers: compare the top with itself.
     const root = options.unchanged
       ? cached.diffs.range(last + 1, last)
