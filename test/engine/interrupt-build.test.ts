@@ -79,13 +79,23 @@ function envFor(storeRoot: string): Record<string, string> {
   };
 }
 
-function startBuild(storeRoot: string, context: string, user?: { uid: number; gid: number }): RunningBuild {
+function startBuild(
+  storeRoot: string,
+  context: string,
+  user?: { uid: number; gid: number },
+  extraEnv: Record<string, string> = {},
+): RunningBuild {
   const argv = [cli, 'build', '--no-cache', '--progress', 'json', context];
   const [command, args] = user
     ? ['setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', process.execPath, ...argv]]
     : [process.execPath, argv];
   // Its own process group, like a shell's foreground job.
-  const child = spawn(command, args as string[], { env: envFor(storeRoot), cwd: '/', detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args as string[], {
+    env: { ...envFor(storeRoot), ...extraEnv },
+    cwd: '/',
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: RunningBuild['events'] = [];
   const waiters: Array<{ match: (e: RunningBuild['events'][number]) => boolean; resolve: () => void }> = [];
   let partial = '';
@@ -178,6 +188,15 @@ function makeLargeContext(name: string, files: number): string {
   return dir;
 }
 
+/** The worker's merged view exists only in its namespace: a COPY is underway once files land in the upper dir. */
+function copyUnderway(store: string): boolean {
+  try {
+    return readdirSync(join(store, 'tmp')).some((d) => d.startsWith('file-') && existsSync(join(store, 'tmp', d, 'upper', 'big')));
+  } catch {
+    return false;
+  }
+}
+
 const sleepingDockerfile = `FROM layerlab/busybox:latest\nRUN echo started && sleep ${marker} && echo never\n`;
 
 async function noneLeft(): Promise<boolean> {
@@ -240,6 +259,27 @@ describe.skipIf(!canRun)('interrupting a build', () => {
     const failed = build.events.find((e) => e.type === 'step-failed');
     expect(failed).toMatchObject({ step: 1 });
     expect(String(failed!.message)).toMatch(/Dockerfile:2: the step was cancelled$/);
+    expect(ourMounts()).toEqual(mountsBefore);
+    expect(readdirSync(join(store, 'tmp'))).toEqual([]);
+  }, 240_000);
+
+  test('Ctrl-C mid-COPY in the file-step worker: the worker is killed at once, nothing is left', async () => {
+    const store = makeStore('store-sigint-worker');
+    const context = makeLargeContext('ctx-sigint-worker', 12_000);
+    const mountsBefore = ourMounts();
+    const build = startBuild(store, context, undefined, { LAYERLAB_FILE_STEP_WORKER: '1' });
+    await build.waitForEvent((e) => e.type === 'step-start' && e.step === 1);
+    expect(await waitFor(() => copyUnderway(store), 60_000)).toBe(true);
+    const workerPids = processesWith('file-step-worker.js').filter((pid) => parentOf(pid) === build.child.pid);
+    expect(workerPids.length).toBe(1);
+
+    const sent = Date.now();
+    process.kill(-build.child.pid!, 'SIGINT');
+    const { code } = await build.exited;
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(code).not.toBe(0);
+    expect(String(build.events.find((e) => e.type === 'step-failed')?.message)).toMatch(/Dockerfile:2: the step was cancelled$/);
+    expect(workerPids.every((pid) => !existsSync(`/proc/${pid}`))).toBe(true);
     expect(ourMounts()).toEqual(mountsBefore);
     expect(readdirSync(join(store, 'tmp'))).toEqual([]);
   }, 240_000);
@@ -317,15 +357,7 @@ describe.skipIf(!canRun)('interrupting a build', () => {
       const mountsBefore = ourMounts();
       const build = startBuild(store, context, user);
       await build.waitForEvent((e) => e.type === 'step-start' && e.step === 1);
-      // The worker's merged view exists only in its namespace; wait until files land in the upper dir.
-      const copying = await waitFor(() => {
-        try {
-          return readdirSync(join(store, 'tmp')).some((d) => d.startsWith('file-') && existsSync(join(store, 'tmp', d, 'upper', 'big')));
-        } catch {
-          return false;
-        }
-      }, 60_000);
-      expect(copying).toBe(true);
+      expect(await waitFor(() => copyUnderway(store), 60_000)).toBe(true);
       // This build's worker: setpriv and unshare exec, so its parent is the layerlab process.
       const workerPids = processesWith('file-step-worker.js').filter((pid) => parentOf(pid) === build.child.pid);
       expect(workerPids.length).toBeGreaterThan(0);
