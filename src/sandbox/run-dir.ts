@@ -220,6 +220,17 @@ export function removeCreatedMountpoints(runDir: string, writableDir: string): s
   return removed.reverse();
 }
 
-export function removeRunDir(runDir: string): void {
-  rmSync(runDir, { recursive: true, force: true });
+/**
+ * Removes a run dir; false when some of it could not be removed. The
+ * container's /dev lives in it, and rootless, a container can leave there a
+ * dir of a subordinate uid that the user cannot empty: that must not fail a
+ * finished run. Whatever stays is a few files in a private dir.
+ */
+export function removeRunDir(runDir: string): boolean {
+  try {
+    rmSync(runDir, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -42,8 +42,7 @@ export function sweepLeftovers(stateDir: string): SweepReport {
     if (owner) {
       report.removedMountpoints.push(...removeCreatedMountpoints(runDir, owner.writableDir).map((p) => join(owner.writableDir, p)));
     }
-    removeRunDir(runDir);
-    report.removedRunDirs.push(runDir);
+    if (removeRunDir(runDir)) report.removedRunDirs.push(runDir);
   }
   return report;
 }
