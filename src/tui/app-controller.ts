@@ -175,6 +175,7 @@ export class AppController {
     this.dispatch({ type: 'steps.scroll', row: cursorRowIndex(rowsOfSteps, this.ui.stepCursor), count: rowsOfSteps.length });
     this.requestLayerView();
     this.requestImageView();
+    if (this.ui.bottomView === 'context') this.loadContextFiles();
     const bottom = this.bottomContent();
     this.bottomCache = bottom;
     this.dispatch({ type: 'bottom.lines', count: bottom.lines.length, follow: bottom.follow ?? false });
@@ -215,6 +216,8 @@ export class AppController {
   private onSessionEvent(event: BuildEvent | { type: 'state' }): void {
     if (this.quitting) return;
     this.sessionVersion++;
+    // What the steps took from the context may change with any step: ask again when shown.
+    if (event.type !== 'log') this.contextLoaded = false;
     switch (event.type) {
       case 'plan':
         this.readDockerfile();
@@ -396,7 +399,6 @@ export class AppController {
         break;
       case 'view.context':
         this.dispatch({ type: 'bottom.view', view: 'context' });
-        this.loadContextFiles();
         break;
       case 'help.toggle':
         this.dispatch({ type: 'help.toggle' });

@@ -74,6 +74,16 @@ describe('workbench on examples/', () => {
     expect(stepRow(lines, 27)).toMatch(/✔\s+RUN rm data\/numbers.txt.*\+0 ~0 -1/);
     expect(stepRow(lines, 34)).toMatch(/▶.*✖\s+RUN grep.*exit 2/);
 
+    // The context view: what COPY took, after .dockerignore.
+    tui.write('x');
+    await tui.waitForText('taken by COPY/ADD, after .dockerignore');
+    screen = tui.screenText();
+    expect(screen).toMatch(/run\.sh +← step 8 \(line 29 COPY\)/);
+    expect(screen).toMatch(/notes\.txt +← step 8/);
+    expect(screen).not.toContain('scratch.tmp');
+    tui.write('x');
+    await tui.waitForText('output of step 9');
+
     // The modified file of the sed step, and its text diff.
     await select(tui, 22);
     await tui.waitForText('6 RUN sed -i');
@@ -184,5 +194,26 @@ describe('workbench on examples/', () => {
     expect(status.exitCode).toBe(0);
     expect(mountsMentioning(fixture.dir)).toEqual([]);
     expect(processesMentioning(fixture.store)).toEqual([]);
+  }, 120_000);
+
+  it('shows a running step with a spinner and elapsed time, and q stops it without leftovers', async () => {
+    writeFileSync(fixture.dockerfile, 'FROM layerlab/busybox:latest\nRUN echo started && sleep 6071\n');
+    const tui = start(100, 30);
+    await tui.waitFor(hasStep(1, /○\s+FROM/), 'the plan');
+    tui.write('nn');
+    await tui.waitFor(hasStep(2, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\s+RUN echo started.*\d\.\ds/), 'the running step', 30_000);
+    await tui.waitForText('started');
+    await tui.waitFor(hasStep(2, /[1-9]\.\ds/), 'a second of elapsed time');
+    // The check below can see the step's process: it is there while the step runs.
+    expect(processesMentioning('sleep 6071').length).toBeGreaterThan(0);
+    const quitAt = performance.now();
+    tui.write('q');
+    const status = await tui.exited;
+    expect(status.exitCode).toBe(0);
+    expect(performance.now() - quitAt).toBeLessThan(10_000);
+    expect(mountsMentioning(fixture.dir)).toEqual([]);
+    expect(processesMentioning(fixture.store)).toEqual([]);
+    // The step's own process (its command line is unique to this test) is gone too.
+    expect(processesMentioning('sleep 6071')).toEqual([]);
   }, 120_000);
 });
