@@ -259,7 +259,9 @@ export class AppController {
    * one string: it is taken apart here, one key per character.
    */
   handleInput(input: string, key: KeyPress): void {
-    if (input.length > 1 && !input.startsWith('[') && !input.startsWith('O')) {
+    // Ink strips the ESC of a sequence it did not name ("[1;5A"): those are not bursts.
+    const unnamedSequence = /^(\[[\d;?]*[~A-Za-z]|O[A-Za-z])$/.test(input);
+    if (input.length > 1 && !unnamedSequence) {
       for (const char of input) {
         const press = keyOfChar(char);
         this.handleKey(press.input, press.key);

@@ -139,3 +139,20 @@ describe('LayerPane pieces', () => {
     expect(layerRowSegments(rows[3]!, false, 80).map((s) => s.text).join('')).toMatch(/^\+ {3}f3 +3 B -rw-r--r-- +0:0$/);
   });
 });
+
+describe('AppController input', () => {
+  it('takes a burst of characters apart, one key each, and ignores unnamed escape sequences', () => {
+    const controller = new AppController({ session: exampleSession(), columns: 100, rows: 30, onQuit: () => undefined });
+    controller.handleInput('jj\t', {});
+    let ui = controller.getSnapshot().ui;
+    expect(ui.stepCursor).toBe(2);
+    expect(ui.focus).toBe('layer');
+    controller.handleInput('[1;5A', {});
+    ui = controller.getSnapshot().ui;
+    expect(ui.stepCursor).toBe(2);
+    expect(ui.focus).toBe('layer');
+    controller.handleInput('Ojk', {});
+    expect(controller.getSnapshot().ui.layerCursor).toBe(0);
+    controller.dispose();
+  });
+});
