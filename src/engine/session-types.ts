@@ -64,6 +64,12 @@ export interface StepState extends StepInfo {
 }
 
 export interface StepFailure {
+  /**
+   * command: the step's process failed (exit status 1 of `layerlab build`);
+   * input: the Dockerfile, the context or an image is wrong (exit status 2);
+   * cancelled: stopped by the user; internal: a fault of layerlab's.
+   */
+  cause?: 'command' | 'input' | 'cancelled' | 'internal';
   message: string;
   exitCode?: number;
   signal?: string;

@@ -26,7 +26,7 @@ import { sweepHostMounts } from './host-mounts.js';
 import { countChanges, detectChanges, type LayerRecord } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
 import { firstChangedStep, planBuild, type BuildPlan, type PlannedStep } from './plan.js';
-import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepState } from './session-types.js';
+import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepFailure, StepState } from './session-types.js';
 import { openShell, type OpenedShell } from './shell.js';
 import { commitHistory, runCreatedBy, withShell } from './image-config.js';
 import { layerIdMapsFor } from './step-run.js';
@@ -92,6 +92,8 @@ export class BuildSession implements SessionApi {
   private readonly listeners = new Set<Listener>();
   private queue: Promise<unknown> = Promise.resolve();
   private running = false;
+  /** The running step was stopped by cancel(), not by its own failure. */
+  private cancelled = false;
   private closed = false;
   private cancelers: Array<() => void> = [];
   private abort = new AbortController();
@@ -343,6 +345,7 @@ export class BuildSession implements SessionApi {
   }
 
   cancel(): void {
+    if (this.running) this.cancelled = true;
     for (const kill of this.cancelers) kill();
     this.abort.abort();
     this.abort = new AbortController();
@@ -388,6 +391,7 @@ export class BuildSession implements SessionApi {
     const runtime = this.runtimes[index]!;
     const started = Date.now();
     runtime.log = [];
+    this.cancelled = false;
     runtime.state = { ...baseInfo(runtime.state), status: 'running', startedAt: started };
     this.running = true;
     this.emit({ type: 'step-start', step: index, line: step.startLine, instruction: step.text });
@@ -439,12 +443,20 @@ export class BuildSession implements SessionApi {
       const durationMs = Date.now() - started;
       const failure = err instanceof StepFailedError ? err.details : {};
       runtime.failed = { upperDir: failure.upperDir, lowerDirs: failure.lowerDirs };
-      const message = errorMessage(err, this.dockerfilePath, step.startLine);
+      const cause: StepFailure['cause'] = this.cancelled
+        ? 'cancelled'
+        : err instanceof StepFailedError
+          ? 'command'
+          : isUserFacing(err)
+            ? 'input'
+            : 'internal';
+      const message = cause === 'cancelled' ? `${this.dockerfilePath}:${step.startLine}: cancelled` : errorMessage(err, this.dockerfilePath, step.startLine);
       runtime.state = {
         ...baseInfo(runtime.state),
         status: 'failed',
         durationMs,
         failure: {
+          cause,
           message,
           exitCode: failure.exitCode,
           signal: failure.signal,

@@ -101,7 +101,11 @@ export const buildCommand: Command = {
       if (e.type !== 'state') render(e);
     });
     // Ctrl-C: stop the running step (its sandbox dies with it) and clean up.
-    const onSignal = () => session.cancel();
+    let interrupted = false;
+    const onSignal = () => {
+      interrupted = true;
+      session.cancel();
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
@@ -114,7 +118,9 @@ export const buildCommand: Command = {
             `error: step ${failed.index + 1}/${session.steps.length} (${failed.keyword}, ${dockerfilePath}:${failed.startLine}${code}) failed\n`,
           );
         }
-        return failed?.failure?.exitCode === undefined && failed?.failure && isInputError(failed.failure.message) ? 2 : 1;
+        // Ctrl-C ends with the shell's convention for SIGINT; bad input is a usage problem.
+        if (interrupted || failed?.failure?.cause === 'cancelled') return 130;
+        return failed?.failure?.cause === 'input' ? 2 : 1;
       }
       const done = await session.finish();
       if (outputSpec) {
@@ -132,8 +138,3 @@ export const buildCommand: Command = {
     }
   },
 };
-
-/** A step that failed without running a command failed on bad input (exit 2). */
-function isInputError(message: string): boolean {
-  return /^[^\s:]+:\d+: /.test(message);
-}
