@@ -33,6 +33,7 @@ work="$(mktemp -d /tmp/layerlab-bench-build-XXXXXX)"
 dockerd_pid=""
 
 cleanup() {
+  set +e # every step runs, even when an earlier one finds nothing to do
   if [ -n "$dockerd_pid" ]; then
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
