@@ -450,7 +450,7 @@ export class BuildSession implements SessionApi {
           : isUserFacing(err)
             ? 'input'
             : 'internal';
-      const message = cause === 'cancelled' ? `${this.dockerfilePath}:${step.startLine}: cancelled` : errorMessage(err, this.dockerfilePath, step.startLine);
+      const message = cause === 'cancelled' ? `${this.dockerfilePath}:${step.startLine}: the step was cancelled` : errorMessage(err, this.dockerfilePath, step.startLine);
       runtime.state = {
         ...baseInfo(runtime.state),
         status: 'failed',
