@@ -21,19 +21,30 @@ function isWhiteout(path: string): boolean {
   }
 }
 
+/**
+ * Opaque marks of directories, by absolute path. Store layers never change
+ * and an upper dir is only read after its step ended, so a directory's answer
+ * holds for the session; without the cache every RUN would spawn getfattr for
+ * each directory on the way to /etc/passwd, in every layer.
+ */
+const opaqueCache = new Map<string, boolean>();
+
 function isOpaque(dir: string): boolean {
-  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
-    try {
-      const out = execFileSync('getfattr', ['--only-values', '--absolute-names', '-n', name, dir], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      if (out.trim() === 'y') return true;
-    } catch {
-      // No such attribute (or no getfattr): not opaque as far as we can tell.
-    }
+  const cached = opaqueCache.get(dir);
+  if (cached !== undefined) return cached;
+  let opaque = false;
+  try {
+    // One call reads both names: trusted.* as root, user.* in a rootless (userxattr) overlay.
+    const out = execFileSync('getfattr', ['--absolute-names', '-d', '-m', '^(trusted|user)\\.overlay\\.opaque$', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    opaque = /overlay\.opaque="y"/.test(out);
+  } catch {
+    // No such attribute (or no getfattr): not opaque as far as we can tell.
   }
-  return false;
+  opaqueCache.set(dir, opaque);
+  return opaque;
 }
 
 /** Finds the topmost layer that decides what `rel` (no leading slash) is. */
@@ -45,7 +56,7 @@ function lookup(layers: string[], rel: string): Lookup {
     for (let i = 1; i <= parts.length; i++) {
       const p = join(layer, ...parts.slice(0, i));
       if (isWhiteout(p)) return { kind: 'absent' };
-      if (i < parts.length) {
+      if (i < parts.length && layer !== layers[layers.length - 1]) {
         try {
           if (lstatSync(p).isDirectory() && isOpaque(p)) hidden = true;
         } catch {

@@ -59,19 +59,14 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
   const userSpec = config.User ?? '';
   const lowerDirs = lowerDirsOf(before);
 
-  let user;
-  try {
-    user = resolveUser(userSpec, readUserDatabase(before));
-  } catch (err) {
-    throw new InstructionError((err as Error).message, range);
-  }
-  const env = withHome(input.processEnv, user.home);
-
+  // The user and HOME come from the layers' /etc/passwd, so the parent chain
+  // and the USER line already decide them: the key needs neither, and a
+  // cache hit skips reading passwd through the layers.
   const cacheInputs: CacheInputs = {
     parentChain: before.layers.map((l) => l.diffId),
     instruction: `RUN ${JSON.stringify(prepared.argv)}`,
     context: {
-      env: env.join('\n'),
+      env: input.processEnv.join('\n'),
       user: userSpec,
       workdir: cwd,
       network: instr.network,
@@ -96,6 +91,14 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     }
     cacheMiss = await ctx.cache.explainMiss(cacheInputs);
   }
+
+  let user;
+  try {
+    user = resolveUser(userSpec, readUserDatabase(before));
+  } catch (err) {
+    throw new InstructionError((err as Error).message, range);
+  }
+  const env = withHome(input.processEnv, user.home);
 
   const work = await mkdtemp(join(ctx.store.tmpDir, 'run-'));
   const upperDir = join(work, 'upper');
