@@ -33,7 +33,16 @@ root:x:0:
 nogroup:x:65534:
 user:x:1000:
 GROUP
-chown 1000:1000 "$rootfs/home/user" 2>/dev/null || true
-tar --numeric-owner --mtime='2024-01-01 00:00:00Z' --sort=name \
+# As a user, tar would record the user's own uid as every file's owner and
+# chown 1000 would fail: owners are set and read as root of a user namespace
+# with the build's own map (unshare --map-auto when /etc/subuid gives a
+# range), so the tar is the one root makes. Without a range /home/user stays 0.
+as_root=()
+if [ "$(id -u)" != 0 ]; then
+  as_root=(unshare --user --map-root-user)
+  if unshare --user --map-root-user --map-auto true 2>/dev/null; then as_root+=(--map-auto); fi
+fi
+"${as_root[@]}" chown 1000:1000 "$rootfs/home/user" 2>/dev/null || true
+"${as_root[@]}" tar --numeric-owner --mtime='2024-01-01 00:00:00Z' --sort=name \
   -C "$rootfs" -cf "$work/rootfs.tar" .
 node "$here/bin/layerlab.js" "$@" import "$work/rootfs.tar" layerlab/busybox:latest

@@ -43,13 +43,20 @@ export interface ApplyLayerOptions {
   whiteouts: WhiteoutMode;
   /** Declared media type, used in messages only: the compression is sniffed from the bytes. */
   mediaType?: string;
-  /** Map tar uid/gid to host ids (rootless stores hold shifted ids). */
-  mapIds?: (uid: number, gid: number) => { uid: number; gid: number };
+  /** Map tar uid/gid to host ids (rootless stores hold shifted ids); `path` is the entry's name, for messages. */
+  mapIds?: (uid: number, gid: number, path: string) => { uid: number; gid: number };
   /**
    * Act as root: chown, create device nodes, set trusted.* and security.*
    * xattrs. Default: whether this process runs as uid 0.
    */
   privileged?: boolean;
+  /**
+   * The process is root of a user namespace, not the host's root: chown to
+   * the namespace's ids works, but of the non-user xattrs only
+   * security.capability can be set (the kernel stores it namespaced);
+   * trusted.* and the rest are skipped with a warning.
+   */
+  inUserNamespace?: boolean;
   /** xattr namespace of overlay markers: "trusted" (default) or "user" (overlay mounted with userxattr). */
   overlayXattrNamespace?: 'trusted' | 'user';
   /** A description of the layer for messages, e.g. its digest. */
@@ -189,7 +196,7 @@ class LayerApplier {
   private ids(header: tarStream.Header): { uid: number; gid: number } {
     const uid = header.uid ?? 0;
     const gid = header.gid ?? 0;
-    return this.options.mapIds ? this.options.mapIds(uid, gid) : { uid, gid };
+    return this.options.mapIds ? this.options.mapIds(uid, gid, header.name) : { uid, gid };
   }
 
   private async applyEntry(entry: TarEntry): Promise<void> {
@@ -243,6 +250,10 @@ class LayerApplier {
     for (const [name, value] of xattrs) {
       if (!this.privileged && !name.startsWith('user.')) {
         this.warn('xattr-skipped', path, `xattr ${name} needs root; skipped`);
+        continue;
+      }
+      if (this.options.inUserNamespace && !name.startsWith('user.') && name !== 'security.capability') {
+        this.warn('xattr-skipped', path, `xattr ${name} needs the host's root; skipped in a user namespace`);
         continue;
       }
       this.xattrs.push({ path, name, value });

@@ -7,6 +7,9 @@ import { withFileLock } from './lock.js';
 import { digestHex, isSha256Digest } from './oci-types.js';
 import { applyLayer } from './layer-apply.js';
 import { syncFileSystem, writeFileAtomic } from './atomic-file.js';
+import { removeStoreTree } from './remove-tree.js';
+import { unpackInUserNamespace } from './unpack-in-namespace.js';
+import { storeUserNamespace } from './user-namespace.js';
 
 /**
  * The content-addressed store. Layout under the root:
@@ -147,6 +150,11 @@ export class Store {
    * hashed while it is extracted (both its own digest and the uncompressed
    * diff_id); only when both match is the temp dir renamed into place.
    * Concurrent callers for the same layer wait on one lock and one extraction.
+   *
+   * Rootless with subordinate ids, the extraction runs in the build's user
+   * namespace (unpack-in-namespace.ts), so files get the shifted owners and
+   * `user.overlay.*` markers a rootless RUN step's upper dir has. Without
+   * ranges only container root exists, and every file is the user's.
    */
   async ensureUnpackedLayer(diffId: string, blobDigest: string, mediaType: string): Promise<string> {
     const target = this.unpackedLayerPath(diffId);
@@ -157,22 +165,41 @@ export class Store {
       const work = await mkdtemp(join(this.tmpDir, `unpack-${digestHex(diffId).slice(0, 12)}-`));
       const into = join(work, 'rootfs');
       try {
-        const result = await applyLayer(createReadStream(this.blobPath(blobDigest)), into, {
-          whiteouts: 'overlay',
-          mediaType,
-          description: `layer ${blobDigest}`,
-          // Rootless overlay (mounted with userxattr) reads user.overlay.*; only root can set trusted.*.
-          overlayXattrNamespace: process.getuid?.() === 0 ? 'trusted' : 'user',
-        });
+        const description = `layer ${blobDigest}`;
+        const namespace = await storeUserNamespace();
+        const { result, renamed } =
+          namespace === 'subordinate'
+            ? await unpackInUserNamespace({
+                blobPath: this.blobPath(blobDigest),
+                into,
+                target,
+                mediaType,
+                description,
+                expectedBlobDigest: blobDigest,
+                expectedDiffId: diffId,
+              })
+            : {
+                result: await applyLayer(createReadStream(this.blobPath(blobDigest)), into, {
+                  whiteouts: 'overlay',
+                  mediaType,
+                  description,
+                  // Rootless overlay (mounted with userxattr) reads user.overlay.*; only root can set trusted.*.
+                  overlayXattrNamespace: namespace === 'host' ? 'trusted' : 'user',
+                }),
+                renamed: false,
+              };
         if (result.compressedDigest !== blobDigest) {
           throw new CorruptBlobError(blobDigest, result.compressedDigest, this.blobPath(blobDigest));
         }
         if (result.diffId !== diffId) throw new DiffIdMismatchError(blobDigest, diffId, result.diffId);
-        await syncFileSystem(into);
-        await rename(into, target);
+        if (!renamed) {
+          await syncFileSystem(into);
+          await rename(into, target);
+        }
         return target;
       } finally {
-        await rm(work, { recursive: true, force: true });
+        // A failed rootless extraction leaves files of subordinate ids.
+        await removeStoreTree(work);
       }
     });
   }

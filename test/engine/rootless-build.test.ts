@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -250,13 +250,11 @@ describe.skipIf(!canRun)('rootless build', () => {
     expect(whiteout.isCharacterDevice() && whiteout.rdev === 0).toBe(true);
   }, 240_000);
 
-  // Known gap, in src/image (not the engine): a rootless store unpacks pulled or
-  // imported layers as the user, without a user namespace, so every file of the
-  // base image is owned by container root (layer-apply cannot chown to the
-  // subordinate ids from outside). Copying up /home/user (uid 1000 in the base)
-  // then yields 0:0 in the rootless layer. This test passes once
-  // Store.ensureUnpackedLayer extracts in the user namespace; flip it then.
-  test.fails('a rootless store unpacks base layers with shifted owners (src/image gap)', async () => {
+  // A rootless store unpacks pulled or imported layers in the build's user
+  // namespace (Store.ensureUnpackedLayer), so base-image files keep their
+  // owners as shifted ids: copying up /home/user (uid 1000 in the base) gives
+  // the same layer as a root build.
+  test('a rootless store unpacks base layers with shifted owners', async () => {
     const context = join(base, 'copy-up');
     mkdirSync(context);
     writeFileSync(join(context, 'Dockerfile'), 'FROM layerlab/busybox:latest\nRUN touch /home/user/x\n');
@@ -274,6 +272,13 @@ describe.skipIf(!canRun)('rootless build', () => {
     const fromRoot = await layerEntries(rootStore, asRoot.layers[0]!);
     expect(fromRoot.some((l) => /^directory home\/user\/ 0755 1000:1000/.test(l))).toBe(true);
     expect(await layerEntries(userStore, rootless.layers[0]!)).toEqual(fromRoot);
+
+    // The base layer's dir holds the shifted owner, as a RUN step's upper dir would.
+    const baseDirs = readdirSync(join(userStore, 'layers')).filter((hex) => existsSync(join(userStore, 'layers', hex, 'bin/busybox')));
+    expect(baseDirs).toHaveLength(1);
+    const home = lstatSync(join(userStore, 'layers', baseDirs[0]!, 'home/user'));
+    expect([home.uid, home.gid]).toEqual([rangeOf(rangedName, '/etc/subuid')!.start + 999, rangeOf(rangedName, '/etc/subgid')!.start + 999]);
+    expect(lstatSync(join(userStore, 'layers', baseDirs[0]!, 'bin/busybox')).uid).toBe(ranged.uid);
   }, 120_000);
 
   test('without ranges: root-owned steps build; another uid fails with a clear error', () => {

@@ -1,0 +1,48 @@
+/**
+ * The user namespace a rootless store's files belong to. A rootless build
+ * runs its steps in `unshare --user --map-root-user --map-auto` (container
+ * root is the user, container ids 1..N are the user's /etc/subuid range), so
+ * the store's unpacked layers hold shifted host ids: container uid 1000 is
+ * host uid 100999 with a range starting at 100000. The store must write and
+ * remove such files from inside a namespace with the same map.
+ *
+ * The sandbox (src/sandbox/id-mapping.ts) detects the same thing for RUN
+ * steps; src/image may not import it, and needs only which unshare flags give
+ * the same map, so it asks unshare itself.
+ */
+import { execFile } from 'node:child_process';
+
+/**
+ * - `host`: layerlab runs as root; no namespace, ids are the host's;
+ * - `subordinate`: rootless with /etc/subuid and /etc/subgid ranges;
+ * - `single`: rootless without them: only container id 0 (the user) exists.
+ */
+export type StoreUserNamespace = 'host' | 'subordinate' | 'single';
+
+let probed: Promise<StoreUserNamespace> | undefined;
+
+/** Probed once per process (one unshare run, a few ms) and cached. */
+export function storeUserNamespace(): Promise<StoreUserNamespace> {
+  probed ??= probe();
+  return probed;
+}
+
+function probe(): Promise<StoreUserNamespace> {
+  if (process.getuid?.() === 0) return Promise.resolve('host');
+  // unshare refuses --map-auto when the user has no range or newuidmap is missing.
+  return new Promise((resolve) => {
+    execFile('unshare', [...userNamespaceArgs('subordinate'), 'true'], (err) => resolve(err ? 'single' : 'subordinate'));
+  });
+}
+
+/** unshare's flags for the namespace; none as root. */
+export function userNamespaceArgs(kind: StoreUserNamespace): string[] {
+  switch (kind) {
+    case 'subordinate':
+      return ['--user', '--map-root-user', '--map-auto'];
+    case 'single':
+      return ['--user', '--map-root-user'];
+    case 'host':
+      return [];
+  }
+}
