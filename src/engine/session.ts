@@ -397,7 +397,7 @@ export class BuildSession implements SessionApi {
     this.emit({ type: 'step-start', step: index, line: step.startLine, instruction: step.text });
     const ctx = this.stepContext(index, runtime);
     try {
-      const outcome = await this.execute(step, ctx, runtime.forceRun === true);
+      const outcome = await this.execute(step, ctx);
       runtime.forceRun = false;
       const durationMs = Date.now() - started;
       const after = outcome.after;
@@ -547,7 +547,7 @@ export class BuildSession implements SessionApi {
     return readImage(this.store, chosen.manifestDigest);
   }
 
-  private async execute(step: PlannedStep, ctx: StepContext, forceRun: boolean): Promise<StepOutcome> {
+  private async execute(step: PlannedStep, ctx: StepContext): Promise<StepOutcome> {
     const instr = step.instruction;
     if (instr.kind === 'from') {
       const outcome = await executeFrom(ctx, {
@@ -558,7 +558,7 @@ export class BuildSession implements SessionApi {
         platform: this.platform,
         loadImage: (ref) => this.loadImage(ref, step.index, this.runtimes[step.index]!),
       });
-      return this.runOnbuildTriggers(step, ctx, outcome, forceRun);
+      return this.runOnbuildTriggers(step, ctx, outcome);
     }
     return this.executeInstruction(instr, this.stateBefore(step.index), ctx);
   }
@@ -592,7 +592,7 @@ export class BuildSession implements SessionApi {
   }
 
   /** A base image's ONBUILD triggers run right after FROM, as in BuildKit. */
-  private async runOnbuildTriggers(step: PlannedStep, ctx: StepContext, outcome: StepOutcome, _forceRun: boolean): Promise<StepOutcome> {
+  private async runOnbuildTriggers(step: PlannedStep, ctx: StepContext, outcome: StepOutcome): Promise<StepOutcome> {
     const triggers = await this.baseTriggers(step);
     if (triggers.length === 0) return outcome;
     let state = outcome.after;
