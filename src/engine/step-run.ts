@@ -15,7 +15,6 @@ import type { MountSpec } from '../sandbox/run-spec.js';
 import { MediaTypes } from '../image/oci-types.js';
 import type { CacheInputs } from './build-cache.js';
 import { removeTree } from './file-step-cleanup.js';
-import { mountReadOnly, type HostMount } from './host-mounts.js';
 import { commitHistory, runCreatedBy, withShell } from './image-config.js';
 import { commitUpperDir, countChanges, detectChanges, sandboxMountpoints } from './layer-commit.js';
 import { statInStack } from './layer-stack-reader.js';
@@ -105,7 +104,6 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
   const workDir = join(work, 'work');
   await mkdir(upperDir);
   await mkdir(workDir);
-  const hostMounts: HostMount[] = [];
   let keepUpper = false;
   try {
     // runc creates a missing working directory; so does BuildKit's RUN.
@@ -113,7 +111,7 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
       const dir = join(upperDir, cwd);
       await mkdir(dir, { recursive: true, mode: 0o755 });
     }
-    const mounts = await runMounts(ctx, instr.mounts, cwd, hostMounts, range);
+    const mounts = await runMounts(ctx, instr.mounts, cwd, range);
     if (prepared.scriptFiles.length > 0) {
       const pipes = join(work, 'pipes');
       await mkdir(pipes);
@@ -203,7 +201,6 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     );
     return { after, layer, changes, counts, cached: false, cacheMiss };
   } finally {
-    for (const m of hostMounts.reverse()) await m.release().catch(() => undefined);
     if (!keepUpper) await removeTree(work); // rootless: may hold subordinate-id dirs
   }
 }
@@ -243,7 +240,6 @@ async function runMounts(
   ctx: StepContext,
   mounts: RunMount[],
   cwd: string,
-  hostMounts: HostMount[],
   range: { startLine: number; endLine: number },
 ): Promise<MountSpec[]> {
   const out: MountSpec[] = [];
@@ -252,9 +248,13 @@ async function runMounts(
     switch (m.type) {
       case 'bind': {
         if (!target) throw new InstructionError('a bind mount needs target=', range);
-        const root = await mountSourceRoot(ctx, m.from, hostMounts, range);
-        const source = join(root, posix.normalize(`/${m.source ?? '/'}`));
-        out.push({ type: 'bind', source, target, readonly: true });
+        const subpath = posix.normalize(`/${m.source ?? '/'}`);
+        const source = await mountSource(ctx, m.from, range);
+        out.push(
+          'dir' in source
+            ? { type: 'bind', source: join(source.dir, subpath), target, readonly: true }
+            : { type: 'overlay', lowerDirs: source.lowerDirs, target, subpath },
+        );
         break;
       }
       case 'cache': {
@@ -293,14 +293,18 @@ function hostIdOf(ctx: StepContext, kind: 'uid' | 'gid', id: number): number {
   return toHostId(kind === 'uid' ? ctx.idMapping.uidMap : ctx.idMapping.gidMap, id) ?? id;
 }
 
-async function mountSourceRoot(
+/**
+ * What a bind mount shows: a host dir (the context, a --build-context dir),
+ * or the layers of a stage or image, which the sandbox stacks as an overlay
+ * in its own namespace (no host mount, so rootless works the same).
+ */
+async function mountSource(
   ctx: StepContext,
   from: string | undefined,
-  hostMounts: HostMount[],
   range: { startLine: number; endLine: number },
-): Promise<string> {
-  if (from === undefined) return ctx.contextDir;
-  if (ctx.buildContexts[from]) return ctx.buildContexts[from]!;
+): Promise<{ dir: string } | { lowerDirs: string[] }> {
+  if (from === undefined) return { dir: ctx.contextDir };
+  if (ctx.buildContexts[from]) return { dir: ctx.buildContexts[from]! };
   const stageIndex = /^\d+$/.test(from) ? Number(from) : ctx.stageIndexByName(from);
   let lowers: string[];
   if (stageIndex !== undefined) {
@@ -310,7 +314,5 @@ async function mountSourceRoot(
   } else {
     lowers = (await ctx.imageLayers(from)).map((l) => l.dir).reverse();
   }
-  const mount = await mountReadOnly(ctx.store.tmpDir, lowers);
-  hostMounts.push(mount);
-  return mount.path;
+  return { lowerDirs: lowers };
 }

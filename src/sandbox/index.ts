@@ -17,6 +17,7 @@ export type {
   OverlayRootfs,
   DirRootfs,
   MountSpec,
+  OverlayMount,
   NetworkMode,
   UserIds,
   HostEntry,

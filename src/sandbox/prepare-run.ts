@@ -25,8 +25,8 @@ import {
   defaultStateDir,
   type Mountpoint,
 } from './run-dir.js';
-import { isOverlayRootfs, type MountSpec, type OverlayRootfs, type RunSpec } from './run-spec.js';
-import { buildSetupScript, execLine, type FstabEntry, type MountpointStep } from './setup-script.js';
+import { isOverlayRootfs, type MountSpec, type OverlayMount, type OverlayRootfs, type RunSpec } from './run-spec.js';
+import { buildSetupScript, execLine, type FstabEntry, type MountpointStep, type SourceOverlay } from './setup-script.js';
 
 export interface PreparedRun {
   runDir: string;
@@ -118,6 +118,16 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
     rootMount = { source: 'overlay', target: root, type: 'overlay', options: overlayOptions(dirs, rootless) };
   }
 
+  // Overlay mounts: their views are mounted in the run dir, then bound like binds.
+  const sourceOverlays: SourceOverlay[] = [];
+  const bindSources = new Map<MountSpec, string>();
+  for (const [i, m] of mounts.entries()) {
+    if (m.type !== 'overlay') continue;
+    const prepared = prepareSourceOverlay(m, join(runDir, 'sources', String(i)), rootless);
+    sourceOverlays.push(prepared.overlay);
+    bindSources.set(m, prepared.bindSource);
+  }
+
   const under = (p: string) => posix.join(root, p);
   // sysfs can only be mounted by the owner of the network namespace: as root,
   // or rootless with a namespace of its own. Otherwise bind the host's.
@@ -142,7 +152,7 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
     ),
     ...mounts.map((m) => {
       const target = posix.normalize(m.target);
-      const entry = extraMountEntry(m, under, rootless);
+      const entry = extraMountEntry(m, under, rootless, bindSources.get(m));
       // /dev is mounted in the same `mount` call as these, so its mountpoints
       // are made now, in the per-run dir.
       if (target.startsWith('/dev/')) {
@@ -179,6 +189,7 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
     root,
     rootMount,
     rootMountCwd,
+    sourceOverlays,
     systemMounts,
     devMounts,
     laterMounts,
@@ -266,15 +277,78 @@ function step(target: string, kind: 'file' | 'dir', onSymlink: 'skip' | 'fail', 
 
 function mountKind(m: MountSpec): 'file' | 'dir' {
   if (m.type === 'tmpfs') return 'dir';
+  if (m.type === 'overlay') return overlayPathKind(m.lowerDirs, overlaySubpath(m));
   return statSync(m.source).isDirectory() ? 'dir' : 'file';
 }
 
-function extraMountEntry(m: MountSpec, under: (p: string) => string, rootless: boolean): FstabEntry {
+/** The relative path inside an overlay mount that the container sees ("" for all of it); ".." stops at its root. */
+function overlaySubpath(m: OverlayMount): string {
+  return posix.normalize(`/${m.subpath ?? '/'}`).slice(1).replace(/\/$/, '');
+}
+
+/**
+ * Whether `subpath` is a file or a dir in the stack, from the topmost layer
+ * that has it. A layer dir the user cannot read (rootless: a dir of another
+ * container uid) says nothing; a dir is the default, and the setup script
+ * checks that the path exists at all.
+ */
+function overlayPathKind(lowerDirs: string[], subpath: string): 'file' | 'dir' {
+  if (subpath === '') return 'dir';
+  for (const lower of lowerDirs) {
+    let stats;
+    try {
+      stats = lstatSync(join(lower, subpath));
+    } catch {
+      continue;
+    }
+    // A whiteout (0/0 char device) hides the path: it is missing, and setup says so.
+    if (stats.isCharacterDevice() && stats.rdev === 0) return 'dir';
+    return stats.isDirectory() ? 'dir' : 'file';
+  }
+  return 'dir';
+}
+
+/**
+ * The read-only overlay of an `overlay` mount, on `mountDir` (in the run
+ * dir), and the host path (valid inside the sandbox) to bind from it.
+ */
+function prepareSourceOverlay(m: OverlayMount, mountDir: string, rootless: boolean): { overlay: SourceOverlay; bindSource: string } {
+  mkdirSync(mountDir, { recursive: true });
+  const lower = [...m.lowerDirs];
+  // overlayfs without an upper dir needs two lower dirs.
+  while (lower.length < 2) {
+    const empty = `${mountDir}-empty${lower.length}`;
+    mkdirSync(empty);
+    lower.push(empty);
+  }
+  const options = (dirs: string[]) => `ro,lowerdir=${dirs.join(':')}${rootless ? ',userxattr' : ''}`;
+  let cwd: string | undefined;
+  let dirs = lower;
+  // mount(2) takes at most a page of options (see the rootfs overlay).
+  if (options(dirs).length > 3000) {
+    cwd = commonParent(lower);
+    dirs = lower.map((p) => posix.relative(cwd!, p) || '.');
+  }
+  const subpath = overlaySubpath(m);
+  return {
+    overlay: {
+      entry: { source: 'overlay', target: mountDir, type: 'overlay', options: options(dirs) },
+      cwd,
+      subpath,
+      target: posix.normalize(m.target),
+    },
+    bindSource: subpath === '' ? mountDir : join(mountDir, subpath),
+  };
+}
+
+function extraMountEntry(m: MountSpec, under: (p: string) => string, rootless: boolean, overlayView?: string): FstabEntry {
   const target = under(posix.normalize(m.target));
   if (m.type === 'tmpfs') {
     const size = m.sizeBytes !== undefined ? `,size=${m.sizeBytes}` : '';
     return { source: 'tmpfs', target, type: 'tmpfs', options: `nosuid,nodev,mode=1777${size}${m.readonly ? ',ro' : ''}` };
   }
+  // The overlay was mounted in this namespace (no locked flags to keep) and is read-only itself.
+  if (m.type === 'overlay') return { source: overlayView!, target, type: 'none', options: 'bind,ro' };
   return { source: m.source, target, type: 'none', options: m.readonly ? readonlyBindOptions(m.source, rootless) : 'rbind' };
 }
 
@@ -378,7 +452,8 @@ function validate(spec: RunSpec): void {
     if (!CONTAINER_PATH.test(m.target) || posix.normalize(m.target) === '/') {
       throw new InvalidRunSpecError(`mount target must be an absolute path below /: ${m.target}`);
     }
-    if (m.type !== 'tmpfs' && !existsSync(m.source)) throw new InvalidRunSpecError(`mount source does not exist: ${m.source}`);
+    if (m.type === 'overlay') validateOverlayMount(m);
+    else if (m.type !== 'tmpfs' && !existsSync(m.source)) throw new InvalidRunSpecError(`mount source does not exist: ${m.source}`);
   }
   if (spec.hostname !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(spec.hostname)) {
     throw new InvalidRunSpecError(`invalid hostname: ${spec.hostname}`);
@@ -394,6 +469,15 @@ function validate(spec: RunSpec): void {
     }
   } else if (!existsSync(spec.rootfs.dir)) {
     throw new InvalidRunSpecError(`rootfs dir does not exist: ${spec.rootfs.dir}`);
+  }
+}
+
+function validateOverlayMount(m: OverlayMount): void {
+  for (const dir of m.lowerDirs) {
+    if (!dir.startsWith('/') || /[,:\s]/.test(dir)) {
+      throw new InvalidRunSpecError(`overlay mount ${m.target}: lower dir must be an absolute path without ",", ":" or spaces: ${dir}`);
+    }
+    if (!existsSync(dir)) throw new InvalidRunSpecError(`overlay mount ${m.target}: lower dir does not exist: ${dir}`);
   }
 }
 

@@ -47,13 +47,31 @@ export type NetworkMode = 'default' | 'none' | 'host';
 /**
  * An extra mount. `bind` and `cache` both bind a host path (file or dir) into
  * the container: a cache mount is a bind of a directory the engine keeps
- * between builds. `tmpfs` is a fresh, empty tmpfs. Mounts are applied in the
- * order given, after the system mounts, so a later target may sit inside an
- * earlier one.
+ * between builds. `tmpfs` is a fresh, empty tmpfs. `overlay` is a read-only
+ * view of a stack of layer dirs (e.g. another stage's filesystem), see
+ * OverlayMount. Mounts are applied in the order given, after the system
+ * mounts, so a later target may sit inside an earlier one.
  */
 export type MountSpec =
   | { type: 'bind' | 'cache'; source: string; target: string; readonly?: boolean }
-  | { type: 'tmpfs'; target: string; sizeBytes?: number; readonly?: boolean };
+  | { type: 'tmpfs'; target: string; sizeBytes?: number; readonly?: boolean }
+  | OverlayMount;
+
+/**
+ * A read-only overlay of `lowerDirs` (TOPMOST FIRST, as in OverlayRootfs;
+ * whiteouts and opaque dirs apply), mounted inside the sandbox's own mount
+ * namespace: rootless it needs no privilege (the user namespace's root may
+ * mount overlayfs), and it never shows on the host. `subpath` (default "/")
+ * is the path inside the overlay that appears at `target`, a file or a dir;
+ * a subpath that is missing or leads through a symlink fails the run's
+ * setup, because until the chroot a symlink would resolve on the host.
+ */
+export interface OverlayMount {
+  type: 'overlay';
+  lowerDirs: string[];
+  target: string;
+  subpath?: string;
+}
 
 /** Resolved ids inside the container (see `resolveUser` for "name:group"). */
 export interface UserIds {

@@ -50,6 +50,22 @@ export interface MountpointStep {
   entry: FstabEntry;
 }
 
+/**
+ * A read-only overlay that an extra mount shows part of (MountSpec
+ * `overlay`): mounted on a dir of the run dir, which only the sandbox's mount
+ * namespace sees, right after the rootfs; then its `subpath` is bound at the
+ * container target like any other mount.
+ */
+export interface SourceOverlay {
+  entry: FstabEntry;
+  /** Working dir for `mount`, when the lower dirs are given relative to keep options short. */
+  cwd?: string;
+  /** Relative path inside the overlay; it must exist and have no symlink on the way. */
+  subpath: string;
+  /** The container target, for the message when the subpath is not there. */
+  target: string;
+}
+
 export interface SetupScriptInput {
   /** Host dir with the run's files (setup.log, fstabs, created-mountpoints). */
   runDir: string;
@@ -59,6 +75,8 @@ export interface SetupScriptInput {
   rootMount?: FstabEntry;
   /** Working dir for `mount` (overlay paths may be relative to keep options short). */
   rootMountCwd?: string;
+  /** Mounted after the rootfs, before everything else (see SourceOverlay). */
+  sourceOverlays?: SourceOverlay[];
   /** /proc, /sys, the per-run /dev dir. */
   systemMounts: MountpointStep[];
   /** Device binds, devpts, shm: their mountpoints are in the per-run /dev dir. */
@@ -115,6 +133,15 @@ export function buildSetupScript(input: SetupScriptInput): string {
     out.push(`mount --all --fstab ${run('fstab.root')}`);
     if (input.rootMountCwd) out.push('cd /');
   }
+  const overlays = input.sourceOverlays ?? [];
+  if (overlays.length > 0) out.push(SOURCE_CHECK_FUNCTION);
+  for (const o of overlays) {
+    if (o.cwd) out.push(`cd ${q(o.cwd)}`);
+    out.push(`mount -t ${o.entry.type} -o ${q(o.entry.options)} ${q(o.entry.source)} ${q(o.entry.target)}`);
+    if (o.cwd) out.push('cd /');
+    const problem = `layerlab: mount source /${o.subpath} for ${o.target} does not exist or goes through a symlink`;
+    out.push(`source_at ${q(o.entry.target)} ${q(o.subpath)} || { echo ${q(problem)} >&2; exit 1; }`);
+  }
   // The rest in one call: mount(8) applies an fstab in order, so /dev is
   // there before its device binds, and devpts before the pty-mode binds.
   const fstab = run('fstab.mounts');
@@ -154,6 +181,18 @@ function mountpointStep(step: MountpointStep, fstab: string): string {
       : `echo ${q(`layerlab: mount target ${step.target} goes through a symlink in the rootfs`)} >&2; exit 1`;
   return `if mountpoint_at ${step.kind} ${q(step.target)}; then printf %s ${q(fstabLine(step.entry))} >> ${fstab}; else ${onSymlink}; fi`;
 }
+
+/** source_at BASE PATH: PATH exists under BASE and no component of it is a symlink. Builtins only. */
+const SOURCE_CHECK_FUNCTION = `source_at() {
+  p=$1; rest=$2
+  while [ -n "$rest" ]; do
+    case $rest in */*) c=\${rest%%/*}; rest=\${rest#*/};; *) c=$rest; rest=;; esac
+    if [ -z "$c" ]; then continue; fi
+    p=$p/$c
+    if [ -L "$p" ] || [ ! -e "$p" ]; then return 1; fi
+  done
+  return 0
+}`;
 
 /**
  * mountpoint_at KIND PATH: walk PATH under $R without following symlinks,

@@ -133,6 +133,8 @@ RUN rm -rf /data/gone /bin/ls /o && mkdir /o && echo b > /o/b && chown 65534:655
 COPY --chown=1000 files/ /app/
 COPY --chown=user:user one.txt /app/sub/
 COPY --from=src /s /from-src
+RUN --mount=type=bind,from=src,source=/s,target=/mnt/s --mount=type=bind,from=layerlab/busybox:latest,source=/etc/group,target=/mnt/group \\
+    stat -c '%u:%g %a %n' /mnt/s/f > /seen && cat /mnt/s/f /mnt/group >> /seen
 ADD files.tar /unpacked/
 WORKDIR /w1
 USER 1000:1000
@@ -218,6 +220,8 @@ describe.skipIf(!canRun)('rootless build', () => {
       /^directory app\/ 0755 1000:1000/,
       /^file app\/sub\/one\.txt 0644 1000:1000 /,
       /^file from-src\/f 0640 1234:2345 /,
+      // RUN --mount=type=bind from a stage and from an image: owners and content as the stage has them.
+      new RegExp(`^file seen 0644 0:0 sha256:${sha256Prefix('1234:2345 640 /mnt/s/f\nfrom-a-stage\nroot:x:0:\nnogroup:x:65534:\nuser:x:1000:\n')}$`),
       /^file unpacked\/pkg\/owned 0644 4321:8765 /,
       /^file bin\/\.wh\.ls 0000 0:0/,
       /^file o\/\.wh\.\.wh\.\.opq 0000 0:0/,
@@ -333,6 +337,10 @@ describe.skipIf(!canRun)('rootless build', () => {
     expect(failedRun.stdout).toContain('only uid and gid 0 exist');
   }, 180_000);
 });
+
+function sha256Prefix(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
 
 /** The step-failed message of a build, for assertion messages. */
 function failureOf(result: BuildResult): string {

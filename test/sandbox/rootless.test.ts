@@ -132,6 +132,30 @@ describe.skipIf(!canRun)('rootless', () => {
     expect(mountLines()).toEqual(mounts);
   });
 
+  test('an overlay mount of layer dirs works rootless and shows nothing on the host', () => {
+    const mounts = mountLines();
+    const rootfs = ownedOverlay('overlay-mount', ranged);
+    // A layer over the busybox lower that deletes /bin/yes (an overlay whiteout).
+    const top = join(base, 'overlay-mount', 'top');
+    mkdirSync(join(top, 'bin'), { recursive: true });
+    execFileSync('mknod', [join(top, 'bin/yes'), 'c', '0', '0']);
+    writeFileSync(join(top, 'bin/added'), 'added\n');
+    execFileSync('chown', ['-R', `${ranged.uid}:${ranged.gid}`, top]);
+    const program = `
+      import { run } from ${JSON.stringify(entry)};
+      const proc = await run({ rootfs: ${JSON.stringify(rootfs)}, env: ['PATH=/bin'], cwd: '/', network: 'none',
+        user: { uid: 0, gid: 0, groups: [] }, stateDir: ${JSON.stringify(join(base, 'overlay-mount', 'state'))},
+        mounts: [{ type: 'overlay', lowerDirs: [${JSON.stringify(top)}, ${JSON.stringify(rootfs.lowerDirs[0])}], target: '/stage', subpath: '/bin' }],
+        argv: ['sh', '-c', 'cat /stage/added; test -e /stage/busybox && echo has-busybox; test -e /stage/yes || echo no-yes'] });
+      let out = '';
+      proc.stdout.on('data', (d) => (out += d));
+      proc.stderr.on('data', (d) => (out += d));
+      console.log(JSON.stringify({ ...(await proc.wait()), out }));
+    `;
+    expect(runAs(ranged, program)).toMatchObject({ exitCode: 0, out: 'added\nhas-busybox\nno-yes\n' });
+    expect(mountLines()).toEqual(mounts);
+  });
+
   test('without ranges: root works, another uid fails with a clear error', () => {
     const rootfs = ownedOverlay('single', single);
     const program = `

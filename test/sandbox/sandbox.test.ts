@@ -2,7 +2,7 @@
  * The sandbox for real: namespaces, overlayfs and mounts on a busybox rootfs.
  * Runs as root (the CI user); rootless.test.ts covers the other case.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -209,6 +209,40 @@ describe('the rootfs', () => {
     expect(stdout).toBe('from host\ndone\n');
     expect(readFileSync(join(share, 'out.txt'), 'utf8')).toBe('w\n');
     expect(listTree((s.rootfs as { upperDir: string }).upperDir)).toEqual([]);
+  });
+
+  test('overlay mounts: a read-only stack of layer dirs inside the sandbox, whole or a subpath', async () => {
+    // Two layers: the top one deletes bottom/gone (whiteout) and makes dir/ opaque.
+    const bottom = join(base, 'ovl-bottom');
+    const top = join(base, 'ovl-top');
+    mkdirSync(join(bottom, 'out/dir'), { recursive: true });
+    writeFileSync(join(bottom, 'out/keep.txt'), 'kept\n');
+    writeFileSync(join(bottom, 'out/gone.txt'), 'gone\n');
+    writeFileSync(join(bottom, 'out/dir/old.txt'), 'old\n');
+    mkdirSync(join(top, 'out/dir'), { recursive: true });
+    writeFileSync(join(top, 'out/dir/new.txt'), 'new\n');
+    execFileSync('mknod', [join(top, 'out/gone.txt'), 'c', '0', '0']);
+    execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(top, 'out/dir')]);
+    symlinkSync('/etc', join(top, 'out/hostetc'));
+    const before = mountLines();
+    const script = 'ls /all/out; ls /dir; cat /keep.txt; ! touch /dir/x 2>/dev/null && echo read-only';
+    const s = spec(['sh', '-c', script], {
+      mounts: [
+        { type: 'overlay', lowerDirs: [top, bottom], target: '/all' },
+        { type: 'overlay', lowerDirs: [top, bottom], target: '/dir', subpath: '/out/dir' },
+        { type: 'overlay', lowerDirs: [bottom], target: '/keep.txt', subpath: 'out/keep.txt' },
+      ],
+    });
+    const { stdout, result } = await runCollect(s);
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toBe('dir\nhostetc\nkeep.txt\nnew.txt\nkept\nread-only\n');
+    expect(listTree((s.rootfs as { upperDir: string }).upperDir)).toEqual([]);
+    expect(mountLines()).toEqual(before);
+    // A subpath through a symlink would resolve on the host; a missing one cannot be mounted.
+    for (const subpath of ['out/hostetc/passwd', 'out/gone.txt', 'nothing']) {
+      const refused = await run(spec(['true'], { mounts: [{ type: 'overlay', lowerDirs: [top, bottom], target: '/m', subpath }] }));
+      await expect(refused.wait()).rejects.toThrow(`mount source /${subpath} for /m does not exist or goes through a symlink`);
+    }
   });
 
   test('/dev is private to a run: writable by root, 0755, never in the upper dir, gone afterwards', async () => {
