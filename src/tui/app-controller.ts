@@ -10,15 +10,18 @@ import { basename } from 'node:path';
 import type { BuildEvent, ContextFile, SessionApi, StepState } from '../engine/session-types.js';
 import { TreeRowList, type DiffNode } from '../layers/index.js';
 import { wrapText } from './format.js';
-import { commandForKey, keyName, type CommandId, type KeyPress } from './key-bindings.js';
+import { commandForKey, keyName, SHELL_LEAVE_KEY, type CommandId, type KeyPress } from './key-bindings.js';
 import { computeLayout, type Layout } from './layout.js';
 import { contextLines } from './model/context-lines.js';
 import { fileViewLines, type ViewLine } from './model/file-view.js';
 import { imageReportLines } from './model/image-report.js';
 import { LayerModel, type LayerView } from './model/layer-model.js';
 import { outputLines } from './model/output-lines.js';
+import { handOffTerminal } from './shell/full-screen.js';
+import { normaliseRunLine, PaneShell, runLineFor, splitAtLeaveKey, type ShellOutcome } from './shell/pane-shell.js';
+import type { ShellScreen } from './shell/shell-screen.js';
 import { cursorRowIndex, stepRows, type StepRow } from './state/step-rows.js';
-import { findPattern, initialUiState, uiReducer, type UiAction, type UiState } from './state/ui-state.js';
+import { findPattern, initialUiState, keyModeOf, shellHasKeys, uiReducer, type ShellState, type UiAction, type UiState } from './state/ui-state.js';
 
 export interface Snapshot {
   ui: UiState;
@@ -34,8 +37,24 @@ export interface Snapshot {
   /** Whether a directory row is collapsed. */
   isCollapsed: (node: DiffNode) => boolean;
   bottom: { title: string; lines: readonly ViewLine[] };
+  /** The open shell's screen while the bottom pane shows it (opening or running). */
+  shell: ShellPaneView | undefined;
   quitting: boolean;
 }
+
+export interface ShellPaneView {
+  /** undefined while the shell opens. */
+  screen: ShellScreen | undefined;
+  title: string;
+  /** The shell has the keys. */
+  focused: boolean;
+}
+
+/**
+ * Gives the terminal to `takeOver` and back: the host unmounts Ink, awaits
+ * it, then resizes the controller and draws the workbench again.
+ */
+export type TerminalHandOff = (takeOver: (stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
 
 export interface ControllerOptions {
   session: SessionApi;
@@ -43,6 +62,8 @@ export interface ControllerOptions {
   rows: number;
   /** Called once the session is closed after q or Ctrl-C. */
   onQuit: () => void;
+  /** How a shell gets the whole terminal (`f`); without it, `f` says it cannot. */
+  handOff?: TerminalHandOff;
 }
 
 type BottomContent = { key: string; title: string; lines: ViewLine[]; follow?: boolean };
@@ -82,10 +103,26 @@ export class AppController {
   private readonly unsubscribe: () => void;
   private quitting = false;
   private readonly onQuit: () => void;
+  private readonly handOff: TerminalHandOff | undefined;
+  /** The shell of the shell pane, from open until kept or discarded. */
+  private shell: PaneShell | undefined;
+  /** Counts shells opened: a late answer for a shell the user gave up on is thrown away. */
+  private shellId = 0;
+  /** Keys typed while the shell opens, for the shell. */
+  private pendingShellInput = '';
+  /** Set by handleRawInput for the input event Ink hands to handleInput next: the keys the shell did not take. */
+  private rawHandled: { rest: string } | undefined;
+  private fullScreen = false;
+  private keeping = false;
+  /** The Dockerfile as a kept shell wrote it: the file watcher's news of it is no news. */
+  private ownDockerfileText: string | undefined;
+  /** A save the watcher saw while a keep was writing the Dockerfile, replayed after it. */
+  private deferredReplan: string | undefined;
 
   constructor(options: ControllerOptions) {
     this.session = options.session;
     this.onQuit = options.onQuit;
+    this.handOff = options.handOff;
     this.layers = new LayerModel(this.session);
     this.layout = computeLayout(options.columns, options.rows);
     this.ui = uiReducer(initialUiState(this.session.steps.length), { type: 'viewport', viewport: this.layout.viewport });
@@ -159,6 +196,7 @@ export class AppController {
       layerRows: rows?.rows ?? [],
       isCollapsed: (node) => rows?.isCollapsed(node) ?? false,
       bottom: this.bottomCache ?? EMPTY_BOTTOM,
+      shell: this.shellPaneView(),
       quitting: this.quitting,
     };
   }
@@ -186,6 +224,8 @@ export class AppController {
   resize(columns: number, rows: number): void {
     this.layout = computeLayout(columns, rows);
     this.dispatch({ type: 'viewport', viewport: this.layout.viewport });
+    // The pane and the pty change size together (TUI-NOTES.md).
+    this.shell?.resize(this.shellSize().cols, this.shellSize().rows);
     this.bottomCache = undefined;
     this.refresh();
   }
@@ -259,6 +299,16 @@ export class AppController {
    * one string: it is taken apart here, one key per character.
    */
   handleInput(input: string, key: KeyPress): void {
+    const handled = this.rawHandled;
+    this.rawHandled = undefined;
+    if (handled) {
+      // The shell took this event's keys; what came after its leave key is ours.
+      for (const char of handled.rest) {
+        const press = keyOfChar(char);
+        this.handleKey(press.input, press.key);
+      }
+      return;
+    }
     // Ink strips the ESC of a sequence it did not name ("[1;5A"): those are not bursts.
     const unnamedSequence = /^(\[[\d;?]*[~A-Za-z]|O[A-Za-z])$/.test(input);
     if (input.length > 1 && !unnamedSequence) {
@@ -271,6 +321,27 @@ export class AppController {
     this.handleKey(input, key);
   }
 
+  /**
+   * Every input event as the terminal sent it, before Ink's useInput sees it
+   * (one always-on listener, TUI-NOTES.md). While the shell has focus, its
+   * keys go to the pty as they are (Ctrl-C included) up to the leave key;
+   * handleInput then skips the event, or takes what followed the leave key.
+   */
+  handleRawInput(data: string): void {
+    this.rawHandled = undefined;
+    if (this.quitting || !shellHasKeys(this.ui)) return;
+    const { toShell, left, rest } = splitAtLeaveKey(data, SHELL_LEAVE_KEY);
+    if (toShell) {
+      if (this.shell) this.shell.write(toShell);
+      else this.pendingShellInput += toShell;
+    }
+    this.rawHandled = { rest };
+    if (left) {
+      this.dispatch({ type: 'focus', pane: 'steps' });
+      this.refresh();
+    }
+  }
+
   private handleKey(input: string, key: KeyPress): void {
     if (this.quitting) {
       // A second Ctrl-C while closing means "now".
@@ -281,8 +352,24 @@ export class AppController {
       this.handleFindInput(input, key);
       return;
     }
-    const command = commandForKey(keyName(input, key));
+    if (this.ui.shell?.phase === 'review' && this.ui.shell.editing) {
+      this.handleRunLineInput(input, key);
+      return;
+    }
+    const command = commandForKey(keyName(input, key), keyModeOf(this.ui));
     if (command) this.execute(command);
+  }
+
+  /** Editing the RUN line of a kept shell, in the status bar. */
+  private handleRunLineInput(input: string, key: KeyPress): void {
+    if (key.return) this.dispatch({ type: 'shell.line.done' });
+    else if (key.escape) this.dispatch({ type: 'back' });
+    else if (key.backspace || key.delete) this.dispatch({ type: 'shell.line.backspace' });
+    else if (key.ctrl && input === 'c') return this.execute('app.quit');
+    else if (!key.ctrl && !key.meta && input !== '' && !/[\x00-\x1f\x7f]/.test(input)) this.dispatch({ type: 'shell.line.input', text: input });
+    else return;
+    this.bottomCache = undefined;
+    this.refresh();
   }
 
   private handleFindInput(input: string, key: KeyPress): void {
@@ -338,6 +425,30 @@ export class AppController {
         break;
       case 'shell.open':
         this.openShell();
+        break;
+      case 'shell.before':
+      case 'shell.after':
+        if (ui.shell?.phase === 'choose') this.startShell(ui.shell.step, command === 'shell.before' ? 'before' : 'after');
+        break;
+      case 'shell.fullScreen':
+        this.goFullScreen();
+        break;
+      case 'shell.close':
+        if (this.ui.shell && this.ui.shell.phase !== 'choose') this.discardShell('The shell pane is closed; the shell ended and its changes were thrown away.');
+        else this.message('No shell is open: s opens one at the selected step.');
+        break;
+      case 'shell.leave':
+        // The raw input path leaves the shell; here the key means nothing.
+        break;
+      case 'shell.keep':
+        this.keepShell();
+        break;
+      case 'shell.editLine':
+        this.dispatch({ type: 'shell.line.edit' });
+        this.bottomCache = undefined;
+        break;
+      case 'shell.discard':
+        this.discardShell("The shell's changes were thrown away.");
         break;
       case 'find.open':
         this.dispatch({ type: 'find.open' });
@@ -452,17 +563,214 @@ export class AppController {
     );
   }
 
+  // ---- the shell pane ----------------------------------------------------------
+
+  /** The pty's size: the bottom pane inside its border. */
+  private shellSize(): { cols: number; rows: number } {
+    return { cols: Math.max(2, this.layout.width - 2), rows: Math.max(1, this.layout.bottomHeight - 2) };
+  }
+
+  private shellPaneView(): ShellPaneView | undefined {
+    const shell = this.ui.shell;
+    if (!shell || (shell.phase !== 'opening' && shell.phase !== 'running')) return undefined;
+    const step = this.session.steps[shell.step];
+    const where = `${shell.state === 'before' ? 'before' : 'after'} step ${shell.step + 1}${step ? ` ${step.keyword}` : ''}`;
+    const title = shell.phase === 'opening' ? `shell ${where}: opening…` : `shell ${this.shell?.shellPath ?? ''} · ${where}`;
+    return { screen: this.shell?.screen, title, focused: shellHasKeys(this.ui) };
+  }
+
   private openShell(): void {
-    const step = this.session.steps[this.ui.stepCursor];
+    const current = this.ui.shell;
+    if (current?.phase === 'running' || current?.phase === 'opening') {
+      // Back into the open shell.
+      this.dispatch({ type: 'focus', pane: 'bottom' });
+      return;
+    }
+    if (current?.phase === 'review') {
+      this.message("Keep (k) or discard (d) the last shell's changes first.");
+      return;
+    }
     if (!this.session.openShell) {
       this.message('No shell: this build of the engine cannot open one yet (SessionApi.openShell is missing).', 'error');
       return;
     }
+    const steps = this.session.steps;
+    // The image row: the image as built, i.e. after its last step.
+    const index = this.ui.stepCursor < steps.length ? this.ui.stepCursor : this.layers.finalStep(steps);
+    const step = index === undefined ? undefined : steps[index];
     if (!step || step.status === 'pending' || step.status === 'skipped') {
-      this.message('Run the step first: a shell opens in the container as it is after a step that ran.');
+      this.message('Run the step first: a shell opens in the container as it is after a step that ran (n runs the next one).');
       return;
     }
-    this.message('The shell pane is not part of this version of the workbench yet; `layerlab shell` is the way in for now.', 'error');
+    if (step.status === 'running') {
+      this.message('The step is still running: a shell opens once it is done.');
+      return;
+    }
+    if (step.status === 'failed') {
+      if (step.keyword === 'RUN') this.dispatch({ type: 'shell.choose', step: step.index });
+      // A failed COPY or WORKDIR has no state after it: only the one before.
+      else this.startShell(step.index, 'before');
+      return;
+    }
+    this.startShell(step.index, 'after');
+  }
+
+  private startShell(step: number, state: ShellState): void {
+    const id = ++this.shellId;
+    this.pendingShellInput = '';
+    this.dispatch({ type: 'message', message: undefined });
+    this.dispatch({ type: 'shell.opening', step, state });
+    PaneShell.open(this.session, { step, state }, this.shellSize()).then(
+      (shell) => {
+        if (this.quitting || id !== this.shellId) {
+          void shell.discard().catch(() => undefined);
+          return;
+        }
+        this.shell = shell;
+        // The pane may have changed size while the shell opened.
+        shell.resize(this.shellSize().cols, this.shellSize().rows);
+        if (this.pendingShellInput) shell.write(this.pendingShellInput);
+        this.pendingShellInput = '';
+        void shell.finished.then((outcome) => this.onShellFinished(id, outcome));
+        this.dispatch({ type: 'shell.running' });
+        this.refresh();
+      },
+      (err: unknown) => {
+        if (this.quitting || id !== this.shellId) return;
+        this.dispatch({ type: 'shell.closed' });
+        if (err instanceof Error && err.name === 'NoShellError') {
+          // Nothing to type into, but the files are there to look at.
+          this.dispatch({ type: 'step.select', index: step, follow: false });
+          this.dispatch({ type: 'layer.mode.set', mode: 'upto' });
+          this.dispatch({ type: 'focus', pane: 'layer' });
+          this.message(`No shell at step ${step + 1}: ${err.message}. The layer pane shows its files instead.`, 'error');
+        } else {
+          this.message(`The shell did not open: ${errorText(err)}`, 'error');
+        }
+        this.refresh();
+      },
+    );
+  }
+
+  private onShellFinished(id: number, outcome: ShellOutcome): void {
+    const shell = this.ui.shell;
+    if (this.quitting || id !== this.shellId || !shell || shell.phase === 'choose' || shell.phase === 'review') return;
+    const step = this.session.steps[shell.step];
+    let cannotKeep: string | undefined;
+    if (outcome.changes.length === 0) cannotKeep = 'the shell changed nothing in the filesystem';
+    else if (shell.state === 'after' && step?.status === 'failed') {
+      cannotKeep = 'changes made on top of a failed step cannot be kept (open the shell before the step, and fix the RUN line there)';
+    }
+    this.dispatch({
+      type: 'shell.exited',
+      exitCode: outcome.exitCode,
+      changeCount: outcome.changes.length,
+      line: runLineFor(outcome.commands),
+      cannotKeep,
+    });
+    this.bottomCache = undefined;
+    this.refresh();
+  }
+
+  /** What the review of an exited shell says, in the bottom pane. */
+  private shellReviewLines(): ViewLine[] {
+    const shell = this.ui.shell;
+    if (shell?.phase !== 'review') return [];
+    const where = shell.state === 'before' ? `before step ${shell.step + 1}` : `after step ${shell.step + 1}`;
+    const paths = `${shell.changeCount} path${shell.changeCount === 1 ? '' : 's'}`;
+    const lines: ViewLine[] = [
+      {
+        text: `The shell exited with ${shell.exitCode}. ${shell.changeCount > 0 ? `It changed ${paths}: the layer pane shows them as a diff.` : 'It changed nothing.'}`,
+        tone: 'heading',
+      },
+    ];
+    if (shell.cannotKeep) {
+      lines.push({ text: `Nothing to keep: ${shell.cannotKeep}. d closes this.`, tone: 'note' });
+      return lines;
+    }
+    lines.push({ text: `k keeps the changes as a new step ${where}; this line goes into the Dockerfile and the steps below it run again:`, tone: 'note' });
+    lines.push({ text: `  ${normaliseRunLine(shell.line)}`, tone: 'added' });
+    lines.push({ text: shell.editing ? 'Editing the line below: enter when done, esc to stop.' : 'e edits the line · d throws the changes away', tone: 'note' });
+    return lines;
+  }
+
+  private keepShell(): void {
+    const review = this.ui.shell;
+    const shell = this.shell;
+    if (review?.phase !== 'review' || !shell || this.keeping) return;
+    if (review.cannotKeep) {
+      this.message(`Nothing to keep: ${review.cannotKeep}.`);
+      return;
+    }
+    const line = normaliseRunLine(review.line);
+    const id = this.shellId;
+    this.keeping = true;
+    this.message('Keeping the shell\'s changes as a new step…');
+    shell.keep(line).then(
+      (index) => {
+        this.keeping = false;
+        if (this.quitting || id !== this.shellId) return;
+        this.shell = undefined;
+        this.layers.forgetShells();
+        // The engine wrote the Dockerfile and re-planned: the watcher's news of it is old news.
+        this.readDockerfile();
+        this.ownDockerfileText = this.dockerfileLines.join('\n');
+        this.dispatch({ type: 'shell.closed' });
+        this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
+        this.dispatch({ type: 'focus', pane: 'steps' });
+        this.dispatch({ type: 'step.select', index, follow: false });
+        this.message(`Kept as step ${index + 1}: ${line} (the steps below it are pending again).`);
+        this.bottomCache = undefined;
+        this.replayDeferredReplan();
+        this.refresh();
+      },
+      (err: unknown) => {
+        this.keeping = false;
+        if (this.quitting) return;
+        this.message(`Not kept: ${errorText(err)}`, 'error');
+        this.replayDeferredReplan();
+        this.refresh();
+      },
+    );
+    this.refresh();
+  }
+
+  private discardShell(text: string): void {
+    const shell = this.shell;
+    this.shell = undefined;
+    // A shell still opening is given up: its late arrival is thrown away.
+    this.shellId++;
+    this.pendingShellInput = '';
+    this.layers.forgetShells();
+    this.dispatch({ type: 'shell.closed' });
+    this.message(text);
+    this.bottomCache = undefined;
+    if (shell) {
+      shell.discard().catch((err: unknown) => {
+        this.message(`The shell was not cleaned up: ${errorText(err)}`, 'error');
+        this.refresh();
+      });
+    }
+  }
+
+  private goFullScreen(): void {
+    const shell = this.shell;
+    if (!shell || this.ui.shell?.phase !== 'running') {
+      this.message('No shell is running: s opens one, then f gives it the whole terminal.');
+      return;
+    }
+    if (!this.handOff || this.fullScreen) {
+      this.message('Full screen needs the workbench on a terminal.', 'error');
+      return;
+    }
+    this.fullScreen = true;
+    this.handOff((stdin, stdout) => handOffTerminal({ stdin, stdout, shell, leaveKey: SHELL_LEAVE_KEY, exited: shell.exited }).then(() => undefined))
+      .catch((err: unknown) => this.message(`Full screen: ${errorText(err)}`, 'error'))
+      .finally(() => {
+        this.fullScreen = false;
+        this.bottomCache = undefined;
+        this.refresh();
+      });
   }
 
   private loadContextFiles(): void {
@@ -490,6 +798,10 @@ export class AppController {
     this.notify();
     this.dispose();
     try {
+      // The session discards open shells too; ours also frees its screen.
+      const shell = this.shell;
+      this.shell = undefined;
+      await shell?.discard().catch(() => undefined);
       await this.session.close();
     } finally {
       this.onQuit();
@@ -509,6 +821,16 @@ export class AppController {
 
   /** A saved Dockerfile: re-plan, keeping every step above the first change. */
   replan(text: string): void {
+    // A kept shell writes the Dockerfile and re-plans itself: wait for it, then see whether the save was ours.
+    if (this.keeping) {
+      this.deferredReplan = text;
+      return;
+    }
+    if (text === this.ownDockerfileText) {
+      this.ownDockerfileText = undefined;
+      return;
+    }
+    this.ownDockerfileText = undefined;
     this.session.replan(text).then(
       () => {
         this.readDockerfile();
@@ -528,10 +850,17 @@ export class AppController {
     );
   }
 
+  private replayDeferredReplan(): void {
+    const text = this.deferredReplan;
+    this.deferredReplan = undefined;
+    if (text !== undefined) this.replan(text);
+  }
+
   // ---- the layer pane ---------------------------------------------------------
 
   private layerRequestKey(): string {
     const ui = this.ui;
+    if (ui.shell?.phase === 'review' && this.shell?.outcome) return `shell:${this.shellId}`;
     const step = this.session.steps[ui.stepCursor];
     const status = step ? `${step.status}:${step.layer?.diffId ?? ''}` : `image:${this.session.steps.map((s) => s.status).join(',')}`;
     return `${ui.stepCursor}:${ui.layerMode}:${ui.rangeStart ?? ''}:${status}`;
@@ -546,7 +875,13 @@ export class AppController {
     this.rows = undefined;
     this.dispatch({ type: 'layer.rows', count: 0 });
     const ui = this.ui;
-    this.layers.view({ step: ui.stepCursor, mode: ui.layerMode, rangeStart: ui.rangeStart }).then(
+    const shell = ui.shell?.phase === 'review' ? ui.shell : undefined;
+    const outcome = this.shell?.outcome;
+    const request =
+      shell && outcome
+        ? this.layers.shellView({ step: shell.step, state: shell.state, id: this.shellId, changes: outcome.changes })
+        : this.layers.view({ step: ui.stepCursor, mode: ui.layerMode, rangeStart: ui.rangeStart });
+    request.then(
       (view) => {
         if (sequence !== this.viewSequence) return;
         this.view = view;
@@ -620,6 +955,9 @@ export class AppController {
       if (this.bottomCache?.key === full) return this.bottomCache;
       return wrap({ key: full, ...build() });
     };
+    if (ui.shell?.phase === 'review') {
+      return { key: `shell-review:${this.shellId}:${ui.shell.line}:${ui.shell.editing}:${width}`, title: 'shell: keep or discard', lines: wrapLines(this.shellReviewLines(), width) };
+    }
     const imageRow = ui.stepCursor >= steps.length;
     const view = ui.bottomView !== 'auto' ? ui.bottomView : ui.detailOf === 'layer' ? 'file' : imageRow ? 'image' : 'output';
     switch (view) {

@@ -3,6 +3,11 @@
  * help screen and the hint bar are drawn from it, so a key can never do one
  * thing and be documented as another. Keys are a contract (issue 5): n, c, b,
  * g, r, s, /, tab, j/k or arrows, space, ?, q.
+ *
+ * A few prompts take keys of their own for a moment (the shell's "before or
+ * after" choice, its review after exit): their bindings name a `mode`, win
+ * over the main table while that mode is on, and let every other key through.
+ * While the shell has focus, every key but its leave key goes to the shell.
  */
 
 export type CommandId =
@@ -13,6 +18,14 @@ export type CommandId =
   | 'step.rerun'
   | 'step.cancel'
   | 'shell.open'
+  | 'shell.fullScreen'
+  | 'shell.close'
+  | 'shell.leave'
+  | 'shell.before'
+  | 'shell.after'
+  | 'shell.keep'
+  | 'shell.editLine'
+  | 'shell.discard'
   | 'find.open'
   | 'pane.next'
   | 'pane.previous'
@@ -40,7 +53,13 @@ export type CommandId =
   | 'app.back'
   | 'app.quit';
 
-export type BindingGroup = 'build' | 'move' | 'layer' | 'views' | 'app';
+export type BindingGroup = 'build' | 'move' | 'layer' | 'views' | 'shell' | 'app';
+
+/**
+ * When a binding applies: 'main' is the workbench; the others are prompts
+ * whose keys win while they are open ('shellInput': the shell has focus).
+ */
+export type KeyMode = 'main' | 'shellChoice' | 'shellReview' | 'shellInput';
 
 export interface KeyBinding {
   command: CommandId;
@@ -50,6 +69,8 @@ export interface KeyBinding {
   group: BindingGroup;
   /** Shown in the one-line hint bar, with this short label. */
   hint?: string;
+  /** Default 'main'. */
+  mode?: KeyMode;
 }
 
 export const KEY_BINDINGS: readonly KeyBinding[] = [
@@ -59,7 +80,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'step.runToCursor', keys: ['g'], description: 'run to the selected step', group: 'build', hint: 'run to' },
   { command: 'step.rerun', keys: ['r'], description: 're-run from the selected step (without cache for it)', group: 'build', hint: 'rerun' },
   { command: 'step.cancel', keys: ['X'], description: 'stop the running step', group: 'build' },
-  { command: 'shell.open', keys: ['s'], description: 'open a shell in the container at the selected step', group: 'build', hint: 'shell' },
+  { command: 'shell.open', keys: ['s'], description: 'open a shell in the container at the selected step (again: back into it)', group: 'build', hint: 'shell' },
   { command: 'cursor.down', keys: ['j', 'down'], description: 'move down', group: 'move' },
   { command: 'cursor.up', keys: ['k', 'up'], description: 'move up', group: 'move' },
   { command: 'cursor.pageDown', keys: ['pagedown', 'ctrl+d'], description: 'page down', group: 'move' },
@@ -83,6 +104,14 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'view.output', keys: ['o'], description: 'bottom pane: the step\'s output (again: follow the selection)', group: 'views' },
   { command: 'view.image', keys: ['i'], description: 'bottom pane: the image (sizes and wasted bytes)', group: 'views' },
   { command: 'view.context', keys: ['x'], description: 'bottom pane: the build context files COPY/ADD take', group: 'views' },
+  { command: 'shell.leave', keys: ['ctrl+]'], description: 'leave the shell: keys go to the workbench again (the shell runs on)', group: 'shell', mode: 'shellInput', hint: 'leave the shell' },
+  { command: 'shell.fullScreen', keys: ['f'], description: 'give the open shell the whole terminal (for vim, top); ctrl+] comes back', group: 'shell' },
+  { command: 'shell.close', keys: ['w'], description: 'close the shell pane: ends the shell, throws its changes away', group: 'shell' },
+  { command: 'shell.before', keys: ['b'], description: 'failed RUN: shell in the state before it, the command ready to re-run', group: 'shell', mode: 'shellChoice', hint: 'before (command ready)' },
+  { command: 'shell.after', keys: ['a'], description: 'failed RUN: shell in the state after it, with its partial writes', group: 'shell', mode: 'shellChoice', hint: 'after (partial writes)' },
+  { command: 'shell.keep', keys: ['k'], description: 'after the shell: keep its changes as a new RUN step after the step', group: 'shell', mode: 'shellReview', hint: 'keep as a step' },
+  { command: 'shell.editLine', keys: ['e'], description: 'after the shell: edit the RUN line before keeping', group: 'shell', mode: 'shellReview', hint: 'edit the line' },
+  { command: 'shell.discard', keys: ['d'], description: 'after the shell: throw its changes away', group: 'shell', mode: 'shellReview', hint: 'discard' },
   { command: 'help.toggle', keys: ['?'], description: 'show or hide this help', group: 'app', hint: 'help' },
   { command: 'app.back', keys: ['escape'], description: 'close help or find, clear the message', group: 'app' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], description: 'quit (stops the build, cleans up everything)', group: 'app', hint: 'quit' },
@@ -93,11 +122,17 @@ export const GROUP_TITLES: Record<BindingGroup, string> = {
   move: 'Moving around',
   layer: 'Layer pane',
   views: 'Views',
+  shell: 'Shell',
   app: 'App',
 };
 
-const byKey = new Map<string, KeyBinding>();
-for (const binding of KEY_BINDINGS) for (const key of binding.keys) byKey.set(key, binding);
+const byMode = new Map<KeyMode, Map<string, KeyBinding>>();
+for (const binding of KEY_BINDINGS) {
+  const mode = binding.mode ?? 'main';
+  let keys = byMode.get(mode);
+  if (!keys) byMode.set(mode, (keys = new Map()));
+  for (const key of binding.keys) keys.set(key, binding);
+}
 
 /** What Ink's useInput reports about a key press; only the fields we read. */
 export interface KeyPress {
@@ -134,14 +169,28 @@ export function keyName(input: string, key: KeyPress): string | undefined {
   if (key.escape) return 'escape';
   if (key.backspace || key.delete) return 'backspace';
   if (key.ctrl && input.length === 1) return `ctrl+${input.toLowerCase()}`;
+  // Control characters Ink passes through as they are (ctrl+] is \x1d).
+  if (input.length === 1 && input >= '\x1b' && input <= '\x1f' && !key.escape) return `ctrl+${String.fromCharCode(input.charCodeAt(0) + 64).toLowerCase()}`;
   if (input === ' ') return 'space';
   if (input.length === 1) return input;
   return undefined;
 }
 
-export function commandForKey(name: string | undefined): CommandId | undefined {
-  return name === undefined ? undefined : byKey.get(name)?.command;
+/** The command of a key in `mode`: the mode's own binding first, then the main table's. */
+export function commandForKey(name: string | undefined, mode: KeyMode = 'main'): CommandId | undefined {
+  if (name === undefined) return undefined;
+  return (byMode.get(mode)?.get(name) ?? byMode.get('main')?.get(name))?.command;
 }
+
+/** The bytes a terminal sends for a control key of the table ("ctrl+]" is \x1d). */
+export function controlBytes(name: string): string {
+  const match = /^ctrl\+(.)$/.exec(name);
+  if (!match) throw new Error(`${name} is not a control key`);
+  return String.fromCharCode(match[1]!.toUpperCase().charCodeAt(0) & 0x1f);
+}
+
+/** What the terminal sends for the key that takes focus away from the shell. */
+export const SHELL_LEAVE_KEY = controlBytes(bindingFor('shell.leave').keys[0]!);
 
 export function bindingFor(command: CommandId): KeyBinding {
   const binding = KEY_BINDINGS.find((b) => b.command === command);
@@ -166,9 +215,16 @@ export function bindingsIn(group: BindingGroup): KeyBinding[] {
   return KEY_BINDINGS.filter((b) => b.group === group);
 }
 
-/** The hint bar: "n step  c continue  ...". */
-export function hintLine(): string {
-  return KEY_BINDINGS.filter((b) => b.hint)
-    .map((b) => `${displayKey(b.keys[0]!)} ${b.hint}`)
-    .join('  ');
+/**
+ * The hint bar: "n step  c continue  ...". In a prompt's mode, its own keys
+ * come first, then the main keys it leaves alone; while the shell has focus,
+ * only the way out.
+ */
+export function hintLine(mode: KeyMode = 'main'): string {
+  const own = KEY_BINDINGS.filter((b) => b.hint && (b.mode ?? 'main') === mode);
+  const taken = new Set(own.flatMap((b) => b.keys));
+  const main = mode === 'main' || mode === 'shellInput' ? [] : KEY_BINDINGS.filter((b) => b.hint && (b.mode ?? 'main') === 'main' && !b.keys.some((k) => taken.has(k)));
+  const hints = [...own, ...main].map((b) => `${displayKey(b.keys[0]!)} ${b.hint}`);
+  if (mode === 'shellInput') hints.push('(every other key goes to the shell)');
+  return hints.join('  ');
 }

@@ -3,12 +3,13 @@ import { GROUP_TITLES, KEY_BINDINGS, commandForKey, displayKey, hintLine, keyNam
 import { helpLines } from '../../src/tui/components/HelpScreen.js';
 
 describe('key binding table', () => {
-  it('binds every key once', () => {
+  it('binds every key once in each mode', () => {
     const seen = new Map<string, string>();
     for (const binding of KEY_BINDINGS) {
       for (const key of binding.keys) {
-        expect(seen.get(key), `${key} bound twice`).toBeUndefined();
-        seen.set(key, binding.command);
+        const id = `${binding.mode ?? 'main'}:${key}`;
+        expect(seen.get(id), `${id} bound twice`).toBeUndefined();
+        seen.set(id, binding.command);
       }
     }
   });

@@ -9,14 +9,21 @@ import { basename } from 'node:path';
 import type { AppController } from '../app-controller.js';
 import { useControllerSnapshot } from '../hooks/use-controller-snapshot.js';
 import { useTerminalResize } from '../hooks/use-terminal-resize.js';
+import { bindingFor, displayKey } from '../key-bindings.js';
+import { useRawInput } from '../shell/use-raw-input.js';
 import { BottomPane } from './BottomPane.js';
 import { HelpScreen } from './HelpScreen.js';
 import { LayerPane } from './LayerPane.js';
+import { ShellPane } from './ShellPane.js';
 import { StatusBar } from './StatusBar.js';
 import { StepsPane } from './StepsPane.js';
 
+const key = (command: Parameters<typeof bindingFor>[0]): string => displayKey(bindingFor(command).keys[0]!);
+
 export function App({ controller }: { controller: AppController }) {
   const snapshot = useControllerSnapshot(controller);
+  // The shell's keys, raw: subscribed before useInput so it sees every event first.
+  useRawInput((data) => controller.handleRawInput(data));
   // One always-on input listener (TUI-NOTES.md): a stable handler keeps Ink from re-subscribing.
   const onInput = useCallback((input: string, key: Parameters<AppController['handleInput']>[1]) => controller.handleInput(input, key), [controller]);
   useInput(onInput);
@@ -56,15 +63,26 @@ export function App({ controller }: { controller: AppController }) {
           showCursor={ui.focus === 'bottom' && ui.detailOf === 'layer'}
         />
       </Box>
-      <BottomPane
-        title={snapshot.bottom.title}
-        lines={snapshot.bottom.lines}
-        scroll={ui.bottomScroll}
-        view={ui.bottomView}
-        width={layout.width}
-        height={layout.bottomHeight}
-        focused={ui.focus === 'bottom'}
-      />
+      {snapshot.shell ? (
+        <ShellPane
+          screen={snapshot.shell.screen}
+          title={snapshot.shell.title}
+          rightTitle={snapshot.shell.focused ? `${key('shell.leave')} leaves` : `${key('shell.open')} types here · ${key('shell.fullScreen')} full screen`}
+          width={layout.width}
+          height={layout.bottomHeight}
+          focused={snapshot.shell.focused}
+        />
+      ) : (
+        <BottomPane
+          title={snapshot.bottom.title}
+          lines={snapshot.bottom.lines}
+          scroll={ui.bottomScroll}
+          view={ui.bottomView}
+          width={layout.width}
+          height={layout.bottomHeight}
+          focused={ui.focus === 'bottom'}
+        />
+      )}
       <StatusBar ui={ui} width={layout.width} busy={controller.session.busy} />
     </Box>
   );

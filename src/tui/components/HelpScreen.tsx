@@ -4,7 +4,7 @@ import { GROUP_TITLES, KEY_BINDINGS, displayKey, type BindingGroup } from '../ke
 import { Panel } from './Panel.js';
 import { Row, fitSegments, type Segment } from './Segments.js';
 
-const GROUPS: BindingGroup[] = ['build', 'move', 'layer', 'views', 'app'];
+const GROUPS: BindingGroup[] = ['build', 'move', 'layer', 'views', 'shell', 'app'];
 
 /** The help's lines, one group after the other: headings and "keys  description" rows. */
 export function helpLines(): Array<{ heading: string } | { keys: string; description: string }> {

@@ -77,6 +77,36 @@ export class LayerModel {
     for (const key of [...this.stacks.keys()]) if (key.includes('partial:')) this.stacks.delete(key);
   }
 
+  /** Forgets the trees of a shell's changes (the shell was kept or discarded). */
+  forgetShells(): void {
+    for (const key of [...this.trees.keys()]) if (key.includes(':shell:')) this.trees.delete(key);
+    for (const key of [...this.stacks.keys()]) if (key.includes('shell:')) this.stacks.delete(key);
+  }
+
+  /**
+   * What a shell changed, as a diff against the container it ran in: the
+   * step's stack (before or after the step) with the shell's change list as
+   * one more layer on top, shown like a step's own layer.
+   */
+  async shellView(request: { step: number; state: 'before' | 'after'; id: number; changes: readonly ChangeEntry[] }): Promise<LayerView> {
+    const steps = this.session.steps;
+    const step = steps[request.step]!;
+    const key = `shell:${request.id}:${request.step}:${request.state}`;
+    const title = `shell ${request.state === 'before' ? 'before' : 'after'} step ${stepLabel(step)}`;
+    if (request.changes.length === 0) return { kind: 'note', key, title, lines: ['The shell changed nothing in the filesystem.'] };
+    const layers =
+      request.state === 'after' ? await this.layersOf(request.step, step) : request.step > 0 ? [...this.session.layersAt(request.step - 1)] : [];
+    const position = layers.length;
+    const id = `shell:${request.id}`;
+    if (!this.trees.has(`${position}:${id}`)) this.trees.set(`${position}:${id}`, layerTree(request.changes, position));
+    layers.push({ stepIndex: undefined, diffId: id, createdBy: 'a layerlab shell', size: request.changes.reduce((sum, e) => sum + e.size, 0) });
+    return this.treeView(key, `${title} · what the shell changed`, layers, position, position, {
+      afterStep: request.step,
+      beforeStep: request.step,
+      changedOnly: true,
+    });
+  }
+
   /** The last step the image is made of: the last step of the target's stage that ran. */
   finalStep(steps: readonly StepState[]): number | undefined {
     for (let i = steps.length - 1; i >= 0; i--) {

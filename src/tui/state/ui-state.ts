@@ -6,6 +6,7 @@
  */
 import type { DiffType } from '../../layers/tree-diff.js';
 import type { RowSort } from '../../layers/tree-rows.js';
+import type { KeyMode } from '../key-bindings.js';
 
 export type Pane = 'steps' | 'layer' | 'bottom';
 export const PANES: readonly Pane[] = ['steps', 'layer', 'bottom'];
@@ -28,6 +29,30 @@ export interface FindState {
   text: string;
   regex: boolean;
 }
+
+export type ShellState = 'before' | 'after';
+
+/**
+ * The shell pane's part of the UI. choose: a failed RUN asks which state to
+ * open; opening and running: the pane shows the shell (it has the keys while
+ * the bottom pane has focus); review: the shell exited, the layer pane shows
+ * its changes and the RUN line waits to be kept or discarded.
+ */
+export type ShellUi =
+  | { phase: 'choose'; step: number }
+  | { phase: 'opening' | 'running'; step: number; state: ShellState }
+  | {
+      phase: 'review';
+      step: number;
+      state: ShellState;
+      exitCode: number;
+      changeCount: number;
+      /** The RUN line to keep, built from the commands typed; the user may edit it. */
+      line: string;
+      editing: boolean;
+      /** Why keeping is not possible (nothing changed, on top of a failed step), or undefined. */
+      cannotKeep: string | undefined;
+    };
 
 export interface Viewport {
   /** Rows of content (borders excluded) in each pane. */
@@ -66,6 +91,7 @@ export interface UiState {
   helpScroll: number;
   message: Message | undefined;
   viewport: Viewport;
+  shell: ShellUi | undefined;
 }
 
 export const ALL_DIFF_TYPES: readonly DiffType[] = ['added', 'modified', 'removed', 'unmodified'];
@@ -94,6 +120,7 @@ export function initialUiState(stepCount = 0): UiState {
     helpScroll: 0,
     message: undefined,
     viewport: { steps: 10, layer: 10, bottom: 8 },
+    shell: undefined,
   };
 }
 
@@ -126,7 +153,20 @@ export type UiAction =
   | { type: 'bottom.lines'; count: number; follow: boolean }
   | { type: 'help.toggle' }
   | { type: 'message'; message: Message | undefined }
-  | { type: 'back' };
+  | { type: 'back' }
+  | { type: 'layer.mode.set'; mode: LayerMode }
+  /** A failed RUN: ask whether the shell opens before or after it. */
+  | { type: 'shell.choose'; step: number }
+  | { type: 'shell.opening'; step: number; state: ShellState }
+  | { type: 'shell.running' }
+  | { type: 'shell.exited'; exitCode: number; changeCount: number; line: string; cannotKeep: string | undefined }
+  | { type: 'shell.line.edit' }
+  | { type: 'shell.line.input'; text: string }
+  | { type: 'shell.line.backspace' }
+  /** Ends editing the RUN line (the edit stays). */
+  | { type: 'shell.line.done' }
+  /** The shell is gone (discarded, kept, failed to open, or the choice was cancelled). */
+  | { type: 'shell.closed' };
 
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
@@ -291,8 +331,41 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       return { ...state, help: !state.help, helpScroll: 0 };
     case 'message':
       return { ...state, message: action.message };
+    case 'layer.mode.set':
+      return { ...state, layerMode: action.mode, layerCursor: 0, layerScroll: 0 };
+    case 'shell.choose':
+      return { ...state, shell: { phase: 'choose', step: action.step } };
+    case 'shell.opening':
+      // The pane takes the keys at once: the user asked for a shell to type into.
+      return { ...focus(state, 'bottom'), shell: { phase: 'opening', step: action.step, state: action.state } };
+    case 'shell.running':
+      return state.shell?.phase === 'opening' ? { ...state, shell: { ...state.shell, phase: 'running' } } : state;
+    case 'shell.exited': {
+      const shell = state.shell;
+      if (!shell || (shell.phase !== 'running' && shell.phase !== 'opening')) return state;
+      const { type: _type, ...outcome } = action;
+      // The layer pane shows what the shell changed: look there first.
+      return {
+        ...focus(state, 'layer'),
+        layerCursor: 0,
+        layerScroll: 0,
+        shell: { phase: 'review', step: shell.step, state: shell.state, ...outcome, editing: false },
+      };
+    }
+    case 'shell.line.edit':
+      return state.shell?.phase === 'review' && !state.shell.cannotKeep ? { ...state, shell: { ...state.shell, editing: true } } : state;
+    case 'shell.line.input':
+      return state.shell?.phase === 'review' && state.shell.editing ? { ...state, shell: { ...state.shell, line: state.shell.line + action.text } } : state;
+    case 'shell.line.backspace':
+      return state.shell?.phase === 'review' && state.shell.editing ? { ...state, shell: { ...state.shell, line: state.shell.line.slice(0, -1) } } : state;
+    case 'shell.line.done':
+      return state.shell?.phase === 'review' ? { ...state, shell: { ...state.shell, editing: false } } : state;
+    case 'shell.closed':
+      return { ...state, shell: undefined, focus: state.shell && state.focus === 'bottom' ? 'steps' : state.focus, detailOf: state.shell && state.focus === 'bottom' ? 'steps' : state.detailOf };
     case 'back':
       if (state.help) return { ...state, help: false };
+      if (state.shell?.phase === 'choose') return { ...state, shell: undefined };
+      if (state.shell?.phase === 'review' && state.shell.editing) return { ...state, shell: { ...state.shell, editing: false } };
       if (state.find.editing || state.find.text !== '') {
         return { ...state, find: { editing: false, text: '', regex: state.find.regex }, layerCursor: 0, layerScroll: 0 };
       }
@@ -300,6 +373,19 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       if (state.bottomView !== 'auto') return { ...state, bottomView: 'auto', bottomScroll: undefined };
       return state;
   }
+}
+
+/** Whether keys go to the shell: it runs and the bottom pane, where it is drawn, has focus. */
+export function shellHasKeys(state: UiState): boolean {
+  return (state.shell?.phase === 'running' || state.shell?.phase === 'opening') && state.focus === 'bottom' && !state.help;
+}
+
+/** Which bindings the keys follow now (see key-bindings.ts). */
+export function keyModeOf(state: UiState): KeyMode {
+  if (shellHasKeys(state)) return 'shellInput';
+  if (state.shell?.phase === 'choose') return 'shellChoice';
+  if (state.shell?.phase === 'review' && !state.shell.editing) return 'shellReview';
+  return 'main';
 }
 
 /** The find text as the row filter wants it; an invalid regex finds nothing rather than throwing. */
