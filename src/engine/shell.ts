@@ -8,12 +8,13 @@
  * at /.layerlab), so the commands typed can become a RUN line, and a failing
  * step's command can be there to re-run with the up arrow.
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageConfig } from '../image/oci-types.js';
 import type { Store } from '../image/store.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { removeWorkDir, resolveUser, runPty, type PtySandboxProcess } from '../sandbox/index.js';
+import { removeTree } from './file-step-cleanup.js';
 import { commitUpperDir, detectChanges, sandboxMountpoints, type CommitOptions, type LayerRecord } from './layer-commit.js';
 import { readFileFromStack, statInStack } from './layer-stack-reader.js';
 
@@ -181,7 +182,7 @@ export async function openShell(req: ShellRequest): Promise<OpenedShell> {
     async commit() {
       const list = await changes();
       if (list.length === 0) return undefined;
-      await rm(workDir, { recursive: true, force: true });
+      await removeTree(workDir);
       return commitUpperDir(req.store, list, upperDir, req.commitOptions);
     },
     async discard() {
@@ -189,7 +190,8 @@ export async function openShell(req: ShellRequest): Promise<OpenedShell> {
       discarded = true;
       proc.kill();
       await exited.catch(() => undefined);
-      await rm(work, { recursive: true, force: true });
+      // Rootless, the upper dir holds files of subordinate ids the user cannot rm.
+      await removeTree(work);
     },
   };
 }

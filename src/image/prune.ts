@@ -1,6 +1,8 @@
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSha256Digest } from './oci-types.js';
+import { removeStoreTree } from './remove-tree.js';
+import { runInUserNamespace } from './user-namespace.js';
 import type { Store } from './store.js';
 
 /**
@@ -15,6 +17,10 @@ import type { Store } from './store.js';
  * or loaded by another process has no ref until it is complete, so a prune
  * running at that moment can delete its blobs; run prune when the store is
  * idle.
+ *
+ * Rootless, unpacked layers hold files of the user's subordinate ids, which
+ * the user can neither list nor delete from outside: those are measured and
+ * removed as root of the build's user namespace (remove-tree.ts).
  */
 export interface PruneResult {
   blobsRemoved: number;
@@ -62,7 +68,7 @@ export async function pruneStore(store: Store, options: PruneOptions = {}): Prom
       if (keptLayers.has(hex)) continue;
       const path = join(layerDir, hex);
       result.bytesFreed += await diskUsage(path);
-      await rm(path, { recursive: true, force: true });
+      await removeStoreTree(path);
       result.layersRemoved++;
     }
     const grace = options.tmpGraceMs ?? 60 * 60 * 1000;
@@ -71,7 +77,7 @@ export async function pruneStore(store: Store, options: PruneOptions = {}): Prom
       const info = await lstat(path).catch(() => undefined);
       if (!info || Date.now() - info.mtimeMs < grace) continue;
       result.bytesFreed += await diskUsage(path);
-      await rm(path, { recursive: true, force: true });
+      await removeStoreTree(path);
       result.tmpRemoved++;
     }
     return result;
@@ -105,8 +111,23 @@ async function referencedDigests(store: Store, digest: string, layers: Set<strin
   return out;
 }
 
-/** Bytes a file or tree takes, counting each hard-linked inode once. */
-async function diskUsage(path: string, seen = new Set<string>()): Promise<number> {
+/**
+ * Bytes a file or tree takes, counting each hard-linked inode once. A tree
+ * with dirs the user cannot read (rootless: another container uid's) is
+ * measured by `du` in the user namespace instead.
+ */
+async function diskUsage(path: string): Promise<number> {
+  try {
+    return await apparentSize(path, new Set());
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code !== 'EACCES' && code !== 'EPERM') || process.getuid?.() === 0) throw err;
+  }
+  const output = await runInUserNamespace('du', ['--summarize', '--bytes', '--', path]);
+  return Number.parseInt(output, 10) || 0;
+}
+
+async function apparentSize(path: string, seen: Set<string>): Promise<number> {
   const info = await lstat(path).catch(() => undefined);
   if (!info) return 0;
   const key = `${info.dev}:${info.ino}`;
@@ -114,6 +135,6 @@ async function diskUsage(path: string, seen = new Set<string>()): Promise<number
   seen.add(key);
   if (!info.isDirectory()) return info.size;
   let total = 0;
-  for (const name of await readdir(path)) total += await diskUsage(join(path, name), seen);
+  for (const name of await readdir(path)) total += await apparentSize(join(path, name), seen);
   return total;
 }

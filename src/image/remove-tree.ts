@@ -6,21 +6,8 @@
  * user namespace with the same map can, so a refused removal is done again
  * there.
  */
-import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { storeUserNamespace, userNamespaceArgs } from './user-namespace.js';
-
-export class StoreRemoveError extends Error {
-  constructor(
-    readonly path: string,
-    readonly command: string,
-    readonly args: string[],
-    detail: string,
-  ) {
-    super(`could not remove ${path}: ${detail.trim()}`);
-    this.name = 'StoreRemoveError';
-  }
-}
+import { runInUserNamespace } from './user-namespace.js';
 
 export async function removeStoreTree(path: string): Promise<void> {
   try {
@@ -30,11 +17,5 @@ export async function removeStoreTree(path: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code !== 'EACCES' && code !== 'EPERM') || process.getuid?.() === 0) throw err;
   }
-  const args = [...userNamespaceArgs(await storeUserNamespace()), '--', 'rm', '-rf', '--', path];
-  await new Promise<void>((resolve, reject) => {
-    execFile('unshare', args, (err, _stdout, stderr) => {
-      if (err) reject(new StoreRemoveError(path, 'unshare', args, stderr || err.message));
-      else resolve();
-    });
-  });
+  await runInUserNamespace('rm', ['-rf', '--', path]);
 }

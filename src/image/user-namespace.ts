@@ -46,3 +46,30 @@ export function userNamespaceArgs(kind: StoreUserNamespace): string[] {
       return [];
   }
 }
+
+export class UserNamespaceCommandError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly args: string[],
+  ) {
+    super(message);
+    this.name = 'UserNamespaceCommandError';
+  }
+}
+
+/**
+ * Runs a host command as root of the store's user namespace (or directly as
+ * root), where the store's shifted ids are ordinary container ids: for
+ * reading and removing what the user cannot from outside. Resolves with stdout.
+ */
+export async function runInUserNamespace(command: string, args: string[]): Promise<string> {
+  const kind = await storeUserNamespace();
+  const [program, argv] = kind === 'host' ? [command, args] : ['unshare', [...userNamespaceArgs(kind), '--', command, ...args]];
+  return new Promise((resolve, reject) => {
+    execFile(program, argv, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new UserNamespaceCommandError(`${command} failed: ${(stderr || err.message).trim()}`, program, argv));
+      else resolve(stdout);
+    });
+  });
+}

@@ -3,19 +3,22 @@
  * as throwaway users, one with /etc/subuid and /etc/subgid ranges and one
  * without, and the ranged build's layers are compared entry by entry (path,
  * type, mode, owner, link target, content; not mtimes, which differ between
- * two builds) with the same build done as root.
+ * two builds) with the same build done as root. A ranged user also opens a
+ * shell in a step (BuildSession.openShell from dist/) and prunes a store
+ * whose layers hold subordinate-id files.
  *
  * Needs root (useradd), newuidmap (Debian: uidmap) and `npm run build`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mountLines, processesWith } from '../sandbox/leftovers.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = join(repo, 'bin/layerlab.js');
@@ -99,6 +102,32 @@ function importBase(user: User | undefined, storeRoot: string): void {
     ? ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', script, '--root', storeRoot]
     : ['--root', storeRoot];
   execFileSync(command, args, { env, cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Runs `program` (an ES module body) with node as `user`; returns the JSON of its last stdout line. */
+function runProgramAs(user: User, storeRoot: string, program: string): any {
+  const file = join(storeRoot, 'program.mjs');
+  writeFileSync(file, program);
+  chmodSync(file, 0o644);
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: storeRoot, TMPDIR: join(storeRoot, 'tmpdir') };
+  mkdirSync(env.TMPDIR, { recursive: true });
+  chownSync(env.TMPDIR, user.uid, user.gid);
+  const out = execFileSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', process.execPath, file], {
+    encoding: 'utf8',
+    env,
+    cwd: '/',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+/** Runs the built CLI as `user` on a store. */
+function cliAs(user: User, storeRoot: string, args: string[]) {
+  return spawnSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', process.execPath, cli, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: storeRoot, LAYERLAB_ROOT: storeRoot },
+    cwd: '/',
+  });
 }
 
 /** One line per tar entry: what a layer holds, without mtimes. */
@@ -283,6 +312,98 @@ describe.skipIf(!canRun)('rootless build', () => {
     const home = lstatSync(join(userStore, 'layers', baseDirs[0]!, 'home/user'));
     expect([home.uid, home.gid]).toEqual([rangeOf(rangedName, '/etc/subuid')!.start + 999, rangeOf(rangedName, '/etc/subgid')!.start + 999]);
     expect(lstatSync(join(userStore, 'layers', baseDirs[0]!, 'bin/busybox')).uid).toBe(ranged.uid);
+  }, 120_000);
+
+  test('a shell in a step: base owners as the image has them, changes read back, nothing left after discard', () => {
+    const storeRoot = join(base, 'shell-store');
+    const context = join(base, 'shell-context');
+    mkdirSync(storeRoot);
+    chownSync(storeRoot, ranged.uid, ranged.gid);
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM layerlab/busybox:latest\nRUN mkdir -m 700 /secret && touch /secret/f && chown -R 1000:1000 /secret\n');
+    execFileSync('chmod', ['-R', 'a+rX', context]);
+    importBase(ranged, storeRoot);
+    const mounts = mountLines();
+    const marker = `shell-marker-${suffix}`;
+    const program = `
+      import { readdirSync } from 'node:fs';
+      import { BuildSession } from ${JSON.stringify(join(repo, 'dist/engine/session.js'))};
+      import { Store } from ${JSON.stringify(join(repo, 'dist/image/store.js'))};
+      const store = await Store.open(${JSON.stringify(storeRoot)});
+      const session = await BuildSession.open({ store, dockerfilePath: ${JSON.stringify(join(context, 'Dockerfile'))}, contextDir: ${JSON.stringify(context)} });
+      const built = await session.runAll();
+      const shell = await session.openShell({ step: 1, state: 'after' }, { cols: 100, rows: 30 });
+      let output = '';
+      shell.onData((d) => (output += d));
+      const exited = new Promise((resolve) => shell.onExit(resolve));
+      const until = async (text) => {
+        const deadline = Date.now() + 20000;
+        while (!output.includes(text)) {
+          if (Date.now() > deadline) throw new Error('timed out waiting for ' + text + ' in ' + output);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      shell.write("id -u; stat -c 'home=%u:%g' /home/user; ls -n /secret | grep -c ' 1000 ' | sed s/^/secret=/; " +
+        "echo hi > /home/user/from-shell && chown 1000:1000 /home/user/from-shell; echo ${marker.slice(0, 6)}''${marker.slice(6)}\\r");
+      await until('${marker}');
+      shell.write('exit\\r');
+      const code = await exited;
+      const changes = (await shell.changes()).map((c) => c.kind + ' ' + c.path + ' ' + c.uid + ':' + c.gid);
+      await shell.discard();
+      await session.close();
+      const left = readdirSync(store.tmpDir).filter((n) => n.startsWith('shell-'));
+      console.log(JSON.stringify({ built, code, output, changes, left }));
+    `;
+    const result = runProgramAs(ranged, storeRoot, program);
+    expect(result.built).toBe(true);
+    expect(result.code).toBe(0);
+    const output = (result.output as string).replace(/\r/g, '');
+    expect(output).toMatch(/^0$/m);
+    expect(output).toMatch(/^home=1000:1000$/m);
+    expect(output).toMatch(/^secret=1$/m);
+    expect(result.changes).toEqual(expect.arrayContaining(['added home/user/from-shell 1000:1000']));
+    expect(result.left).toEqual([]);
+    expect(mountLines()).toEqual(mounts);
+    expect(processesWith(marker)).toEqual([]);
+  }, 120_000);
+
+  test('prune removes layer dirs and step leftovers that hold subordinate-id files', () => {
+    const storeRoot = join(base, 'prune-store');
+    const context = join(base, 'prune-context');
+    mkdirSync(storeRoot);
+    chownSync(storeRoot, ranged.uid, ranged.gid);
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM layerlab/busybox:latest\nRUN mkdir -p /p/q && echo x > /p/q/f && chown -R 1000:1000 /p && chmod 700 /p\n');
+    execFileSync('chmod', ['-R', 'a+rX', context]);
+    importBase(ranged, storeRoot);
+    const built = build(ranged, storeRoot, context, ['-t', 'pruned:latest']);
+    expect(built.status, failureOf(built)).toBe(0);
+    const layers = readdirSync(join(storeRoot, 'layers'));
+    expect(layers).toHaveLength(2);
+    // A RUN's leftovers from a killed session: an upper dir with a dir of container uid 1000, an hour old.
+    const uidStart = rangeOf(rangedName, '/etc/subuid')!.start;
+    const gidStart = rangeOf(rangedName, '/etc/subgid')!.start;
+    const leftover = join(storeRoot, 'tmp', 'run-killed');
+    mkdirSync(join(leftover, 'upper/owned'), { recursive: true });
+    writeFileSync(join(leftover, 'upper/owned/f'), 'x\n');
+    chownSync(leftover, ranged.uid, ranged.gid);
+    chownSync(join(leftover, 'upper'), ranged.uid, ranged.gid);
+    chownSync(join(leftover, 'upper/owned'), uidStart + 999, gidStart + 999);
+    chownSync(join(leftover, 'upper/owned/f'), uidStart + 999, gidStart + 999);
+    const hourAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(leftover, hourAgo, hourAgo);
+
+    for (const ref of ['pruned:latest', 'layerlab/busybox:latest']) expect(cliAs(ranged, storeRoot, ['rmi', ref]).status).toBe(0);
+    // The build cache index is a GC root too; without it nothing reaches the layers.
+    rmSync(join(storeRoot, 'cache/index.json'), { force: true });
+    const pruned = cliAs(ranged, storeRoot, ['prune']);
+    expect(pruned.stderr).toBe('');
+    expect(pruned.status).toBe(0);
+    expect(pruned.stdout).toMatch(/^Deleted \d+ blobs, 2 unpacked layers and 1 stale temp file\n/);
+    const freed = Number(/Total reclaimed space: ([\d.]+)/.exec(pruned.stdout)?.[1]);
+    expect(freed).toBeGreaterThan(0);
+    expect(readdirSync(join(storeRoot, 'layers'))).toEqual([]);
+    expect(readdirSync(join(storeRoot, 'tmp')).filter((n) => !n.endsWith('.lock'))).toEqual([]);
   }, 120_000);
 
   test('without ranges: root-owned steps build; another uid fails with a clear error', () => {
