@@ -455,6 +455,8 @@ function run(command: string, args: string[], input?: string): Promise<void> {
       if (code === 0) resolve();
       else reject(new ExternalCommandError(command, args, stderr || `exit status ${code}`));
     });
+    // mknod and sh may exit before reading stdin; the exit status tells what happened, so an EPIPE here is noise.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
