@@ -314,6 +314,27 @@ describe.skipIf(!canRun)('rootless build', () => {
     expect(lstatSync(join(userStore, 'layers', baseDirs[0]!, 'bin/busybox')).uid).toBe(ranged.uid);
   }, 120_000);
 
+  test('a base layer owner outside the user\'s ranges fails with a clear error and leaves nothing', () => {
+    const storeRoot = join(base, 'unmapped-store');
+    const context = join(base, 'unmapped-context');
+    mkdirSync(storeRoot);
+    chownSync(storeRoot, ranged.uid, ranged.gid);
+    mkdirSync(join(context, 'rootfs/x'), { recursive: true });
+    writeFileSync(join(context, 'rootfs/x/f'), 'x\n');
+    execFileSync('tar', ['--numeric-owner', '--owner=70000', '--group=70000', '-C', join(context, 'rootfs'), '-cf', join(context, 'big.tar'), 'x']);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM big-ids:latest\nRUN true\n');
+    execFileSync('chmod', ['-R', 'a+rX', context]);
+    expect(cliAs(ranged, storeRoot, ['import', join(context, 'big.tar'), 'big-ids:latest']).status).toBe(0);
+    const refused = build(ranged, storeRoot, context);
+    expect(refused.status).toBe(2);
+    const failed = refused.stdout.split('\n').find((l) => l.includes('"step-failed"'));
+    expect((JSON.parse(failed!) as { message: string }).message).toMatch(
+      /Dockerfile:1: layer sha256:[0-9a-f]{64}: "x\/" is owned by uid 70000, which this rootless store cannot hold: its user namespace has uids 0-65535 \(the ranges of \/etc\/subuid and \/etc\/subgid\)/,
+    );
+    expect(readdirSync(join(storeRoot, 'layers'))).toEqual([]);
+    expect(readdirSync(join(storeRoot, 'tmp')).filter((n) => n.startsWith('unpack-'))).toEqual([]);
+  }, 60_000);
+
   test('a shell in a step: base owners as the image has them, changes read back, nothing left after discard', () => {
     const storeRoot = join(base, 'shell-store');
     const context = join(base, 'shell-context');
