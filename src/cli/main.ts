@@ -60,8 +60,10 @@ function topHelp(): string {
 }
 
 export function commandHelp(cmd: Command): string {
-  const usage = cmd.usage.split('\n').map((u, i) => `${i === 0 ? 'Usage: ' : '       '}layerlab ${u}`);
-  return [...usage, '', cmd.summary, '', 'Options:', formatOptions(cmd.options), '  -h, --help  show this help', ''].join('\n');
+  // A usage line that starts with blanks continues the one above it.
+  const usage = cmd.usage.split('\n').map((u, i) => (i === 0 ? `Usage: layerlab ${u}` : /^\s/.test(u) ? `       ${u}` : `       layerlab ${u}`));
+  const options = formatOptions([...cmd.options, { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' }]);
+  return [...usage, '', cmd.summary, '', 'Options:', options, ''].join('\n');
 }
 
 export async function main(argv: readonly string[], io: CommandIo = process): Promise<number> {

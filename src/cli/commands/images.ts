@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const imagesCommand: Command = {
   name: 'images',
-  summary: 'List the images in the store',
+  summary: 'list the images in the store',
   usage: 'images [--json]',
   options: [{ name: 'json', kind: 'boolean', description: 'print a JSON array instead of a table' }],
   async run(args, globals, io) {

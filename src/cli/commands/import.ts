@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Make a one-layer image from a filesystem tarball, like docker import',
+  summary: 'make a one-layer image from a filesystem tarball, like docker import',
   usage: 'import [-c "CMD [\\"sh\\"]"]... ROOTFS.tar REF',
   options: [
     { name: 'change', short: 'c', kind: 'list', valueName: 'INSTRUCTION', description: 'apply a CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL or VOLUME to the config' },

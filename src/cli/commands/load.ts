@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const loadCommand: Command = {
   name: 'load',
-  summary: 'Load images from a docker-archive or an OCI image layout (directory or tar)',
+  summary: 'load images from a docker-archive or an OCI image layout (directory or tar)',
   usage: 'load FILE|DIR\nload -i FILE|DIR',
   options: [{ name: 'input', short: 'i', kind: 'string', valueName: 'FILE|DIR', description: 'archive to read (same as the argument)' }],
   async run(args, globals, io) {

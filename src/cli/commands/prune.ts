@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const pruneCommand: Command = {
   name: 'prune',
-  summary: 'Delete blobs and unpacked layers no image or cache entry uses',
+  summary: 'delete blobs and unpacked layers no image or cache entry uses',
   usage: 'prune',
   options: [],
   async run(args, globals, io) {

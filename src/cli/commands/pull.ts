@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const pullCommand: Command = {
   name: 'pull',
-  summary: 'Download an image from a registry into the store',
+  summary: 'download an image from a registry into the store',
   usage: 'pull [--platform OS/ARCH[/VARIANT]] [-q] REF',
   options: [
     { name: 'platform', kind: 'string', valueName: 'OS/ARCH[/VARIANT]', description: 'platform to pick from a multi-platform image (default: this host)' },

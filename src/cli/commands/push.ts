@@ -14,7 +14,7 @@ function parseSize(text: string): number {
 
 export const pushCommand: Command = {
   name: 'push',
-  summary: 'Upload an image from the store to a registry',
+  summary: 'upload an image from the store to a registry',
   usage: 'push [--chunk-size SIZE] REF [DEST]',
   options: [
     {

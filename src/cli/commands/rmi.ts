@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const rmiCommand: Command = {
   name: 'rmi',
-  summary: 'Remove an image reference from the store (its data goes at the next prune)',
+  summary: 'remove an image reference from the store (its data goes at the next prune)',
   usage: 'rmi REF...',
   options: [],
   async run(args, globals, io) {

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const saveCommand: Command = {
   name: 'save',
-  summary: 'Write an image as an OCI layout (dir, or tar if PATH ends in .tar) or a docker-archive',
+  summary: 'write an image as an OCI layout (dir, or tar if PATH ends in .tar) or a docker-archive',
   usage: 'save REF -o PATH [--format oci|docker]',
   options: [
     { name: 'output', short: 'o', kind: 'string', valueName: 'PATH', description: 'where to write the image' },

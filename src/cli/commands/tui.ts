@@ -31,7 +31,7 @@ async function loadWorkbench(): Promise<RunTui> {
  */
 export const tuiCommand: Command = {
   name: 'tui',
-  summary: 'Open the workbench: step through a Dockerfile and see every layer (the default command)',
+  summary: 'open the workbench: step through a Dockerfile and see every layer (the default command)',
   usage: 'tui [-f Dockerfile] [--target STAGE] [--build-arg K=V]... [-t REF]... [--no-cache] [CONTEXT]',
   options: [
     { name: 'file', short: 'f', kind: 'string', valueName: 'PATH', description: 'the Dockerfile (default CONTEXT/Dockerfile)' },
