@@ -18,7 +18,7 @@ import { imageReportLines } from './model/image-report.js';
 import { LayerModel, type LayerView } from './model/layer-model.js';
 import { outputLines } from './model/output-lines.js';
 import { handOffTerminal } from './shell/full-screen.js';
-import { normaliseRunLine, PaneShell, runLineFor, splitAtLeaveKey, type ShellOutcome } from './shell/pane-shell.js';
+import { failedCommandBanner, normaliseRunLine, PaneShell, runLineFor, splitAtLeaveKey, type ShellOutcome } from './shell/pane-shell.js';
 import type { ShellScreen } from './shell/shell-screen.js';
 import { cursorRowIndex, stepRows, type StepRow } from './state/step-rows.js';
 import { findPattern, initialUiState, keyModeOf, shellHasKeys, uiReducer, type ShellState, type UiAction, type UiState } from './state/ui-state.js';
@@ -299,8 +299,7 @@ export class AppController {
    * one string: it is taken apart here, one key per character.
    */
   handleInput(input: string, key: KeyPress): void {
-    const handled = this.rawHandled;
-    this.rawHandled = undefined;
+    const handled = this.takeRawHandled();
     if (handled) {
       // The shell took this event's keys; what came after its leave key is ours.
       for (const char of handled.rest) {
@@ -312,13 +311,27 @@ export class AppController {
     // Ink strips the ESC of a sequence it did not name ("[1;5A"): those are not bursts.
     const unnamedSequence = /^(\[[\d;?]*[~A-Za-z]|O[A-Za-z])$/.test(input);
     if (input.length > 1 && !unnamedSequence) {
-      for (const char of input) {
+      const chars = [...input];
+      for (const [at, char] of chars.entries()) {
+        // A key of the burst gave the shell focus ("s" then typing): the rest is the shell's.
+        if (shellHasKeys(this.ui)) {
+          this.handleRawInput(chars.slice(at).join(''));
+          const rest = this.takeRawHandled()?.rest ?? '';
+          if (rest) this.handleInput(rest, {});
+          return;
+        }
         const press = keyOfChar(char);
         this.handleKey(press.input, press.key);
       }
       return;
     }
     this.handleKey(input, key);
+  }
+
+  private takeRawHandled(): { rest: string } | undefined {
+    const handled = this.rawHandled;
+    this.rawHandled = undefined;
+    return handled;
   }
 
   /**
@@ -607,7 +620,11 @@ export class AppController {
       return;
     }
     if (step.status === 'failed') {
-      if (step.keyword === 'RUN') this.dispatch({ type: 'shell.choose', step: step.index });
+      if (step.keyword === 'RUN') {
+        // The question is asked in the hint bar: the failure message makes way for it.
+        this.dispatch({ type: 'message', message: undefined });
+        this.dispatch({ type: 'shell.choose', step: step.index });
+      }
       // A failed COPY or WORKDIR has no state after it: only the one before.
       else this.startShell(step.index, 'before');
       return;
@@ -620,7 +637,11 @@ export class AppController {
     this.pendingShellInput = '';
     this.dispatch({ type: 'message', message: undefined });
     this.dispatch({ type: 'shell.opening', step, state });
-    PaneShell.open(this.session, { step, state }, this.shellSize()).then(
+    const failed = this.session.steps[step];
+    // As the engine puts it into $LAYERLAB_FAILED_COMMAND: the RUN line without RUN and its flags.
+    const failedCommand = state === 'before' && failed?.status === 'failed' && failed.keyword === 'RUN' ? failed.text.replace(/^RUN\s+(--\S+\s+)*/i, '') : undefined;
+    const banner = failedCommand ? failedCommandBanner(failedCommand) : [];
+    PaneShell.open(this.session, { step, state }, this.shellSize(), { banner }).then(
       (shell) => {
         if (this.quitting || id !== this.shellId) {
           void shell.discard().catch(() => undefined);
@@ -689,7 +710,10 @@ export class AppController {
       return lines;
     }
     lines.push({ text: `k keeps the changes as a new step ${where}; this line goes into the Dockerfile and the steps below it run again:`, tone: 'note' });
-    lines.push({ text: `  ${normaliseRunLine(shell.line)}`, tone: 'added' });
+    // The whole line, cut into rows as it is (it is what goes into the Dockerfile).
+    const line = normaliseRunLine(shell.line);
+    const room = Math.max(10, this.layout.width - 4);
+    for (let at = 0; at < line.length; at += room) lines.push({ text: `  ${line.slice(at, at + room)}`, tone: 'added' });
     lines.push({ text: shell.editing ? 'Editing the line below: enter when done, esc to stop.' : 'e edits the line · d throws the changes away', tone: 'note' });
     return lines;
   }

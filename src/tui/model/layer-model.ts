@@ -92,7 +92,8 @@ export class LayerModel {
     const steps = this.session.steps;
     const step = steps[request.step]!;
     const key = `shell:${request.id}:${request.step}:${request.state}`;
-    const title = `shell ${request.state === 'before' ? 'before' : 'after'} step ${stepLabel(step)}`;
+    // What it is comes first: a narrow pane cuts the title's end.
+    const title = `shell changes · ${request.state === 'before' ? 'before' : 'after'} step ${stepLabel(step)}`;
     if (request.changes.length === 0) return { kind: 'note', key, title, lines: ['The shell changed nothing in the filesystem.'] };
     const layers =
       request.state === 'after' ? await this.layersOf(request.step, step) : request.step > 0 ? [...this.session.layersAt(request.step - 1)] : [];
@@ -100,7 +101,7 @@ export class LayerModel {
     const id = `shell:${request.id}`;
     if (!this.trees.has(`${position}:${id}`)) this.trees.set(`${position}:${id}`, layerTree(request.changes, position));
     layers.push({ stepIndex: undefined, diffId: id, createdBy: 'a layerlab shell', size: request.changes.reduce((sum, e) => sum + e.size, 0) });
-    return this.treeView(key, `${title} · what the shell changed`, layers, position, position, {
+    return this.treeView(key, title, layers, position, position, {
       afterStep: request.step,
       beforeStep: request.step,
       changedOnly: true,

@@ -62,9 +62,11 @@ export class PaneShell {
   }
 
   /** Opens a shell at `target` whose pty is `cols` x `rows`. Throws the engine's errors (NoShellError...). */
-  static async open(session: SessionApi, target: ShellTarget, size: { cols: number; rows: number }): Promise<PaneShell> {
+  static async open(session: SessionApi, target: ShellTarget, size: { cols: number; rows: number }, options: { banner?: string[] } = {}): Promise<PaneShell> {
     if (!session.openShell) throw new NoShellSupportError();
     const screen = new ShellScreen(size);
+    // Lines of ours above the shell's first prompt, dimmed: they are the workbench's, not the shell's.
+    for (const line of options.banner ?? []) screen.write(`\x1b[2m${line}\x1b[0m\r\n`);
     try {
       const process = await session.openShell(target, size);
       return new PaneShell(process, target, screen);
@@ -127,6 +129,14 @@ export class PaneShell {
     this.outputListeners.clear();
     this.screen.dispose();
   }
+}
+
+/**
+ * What a shell before a failed RUN shows first: the command, and how to run
+ * it again (busybox ash keeps no history, so the up arrow may not have it).
+ */
+export function failedCommandBanner(command: string): string[] {
+  return [`# The step failed running: ${command}`, '# Run it again with: eval "$LAYERLAB_FAILED_COMMAND"'];
 }
 
 /** The RUN line a kept shell becomes: the commands typed, joined with &&. */
