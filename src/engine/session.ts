@@ -274,7 +274,9 @@ export class BuildSession implements SessionApi {
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new SessionClosedError());
-    const result = this.queue.then(op, op);
+    // The cache index is written once per operation, not once per step.
+    const withFlush = () => op().finally(() => this.cache.flush().catch(() => undefined));
+    const result = this.queue.then(withFlush, withFlush);
     this.queue = result.catch(() => undefined);
     return result;
   }
