@@ -2,7 +2,8 @@
  * `npm run screenshots`: drives the real workbench on the bundled example,
  * the way the pty tests do, and writes screenshots/*.svg and *.png (via
  * rsvg-convert from librsvg2-bin): the steps pane mid-build, a layer tree, a
- * file diff, a failure banner and the help screen.
+ * file diff, a failure banner, a shell before the failing step and the help
+ * screen.
  *
  * Needs the build (dist/), the sandbox, and scripts/make-example-base.sh;
  * the store and the copy of examples/ are temporary.
@@ -62,6 +63,22 @@ async function main(): Promise<void> {
     app.write(KEYS.shiftTab + 'c');
     await app.waitForText('Step 9 failed at Dockerfile:34', 30_000);
     await shot('failure-banner', 'layerlab: a failing RUN step');
+
+    // A shell in the state before the failing step, its command ready to re-run.
+    app.write('s');
+    await app.waitForText('b before (command ready)');
+    app.write('b');
+    await app.waitForText('Run it again with');
+    await app.waitFor((s) => /┃\/app # +┃/.test(s), 'the shell prompt');
+    app.write('eval "$LAYERLAB_FAILED_COMMAND"; echo "exit code $?"\r');
+    await app.waitForText('exit code 2');
+    app.write('ls -l\r');
+    await app.waitForText('run.sh');
+    await shot('shell-pane', 'layerlab: a shell before the failing step');
+    app.write('\x1dw');
+    await app.waitForText('The shell pane is closed');
+    app.write(KEYS.escape);
+    await app.waitFor((s) => !s.includes('The shell pane is closed'), 'the message to clear');
 
     app.write('?');
     await app.waitForText('keys (? or esc closes)');
