@@ -237,8 +237,16 @@ describe('the shell pane', () => {
     tui.write('d');
     await tui.waitFor((s) => !s.includes('Nothing to keep'), 'the review to close');
 
-    tui.write('q');
+    // Quitting with a shell open ends it, and whatever it started.
+    tui.write('s');
+    await tui.waitFor((_s, l) => /^b before/.test(l.at(-2) ?? ''), 'the choice once more');
+    tui.write('a');
+    await waitForPrompt(tui);
+    tui.write('sleep 7393 &\r');
+    await tui.waitFor(() => processesMentioning('sleep 7393').length > 0, 'the background sleep');
+    tui.write(LEAVE + 'q');
     expect((await tui.exited).exitCode).toBe(0);
+    expect(processesMentioning('sleep 7393')).toEqual([]);
     expectNoLeftovers();
   }, 120_000);
 

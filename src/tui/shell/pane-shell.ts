@@ -35,6 +35,7 @@ export class PaneShell {
   private outcomeValue: ShellOutcome | undefined;
   private readonly outputListeners = new Set<(data: string) => void>();
   private closed = false;
+  private hasExited = false;
 
   private constructor(
     readonly process: ShellProcess,
@@ -48,9 +49,11 @@ export class PaneShell {
     });
     // Cursor position reports and the like: the program waits for them.
     screen.onReply((data) => {
-      if (!this.closed) process.write(data);
+      if (!this.closed && !this.hasExited) process.write(data);
     });
     this.exited = new Promise<number>((resolve) => process.onExit(resolve));
+    // Keys typed between the exit and the review have no pty to go to.
+    void this.exited.then(() => (this.hasExited = true));
     this.finished = this.exited.then(async (exitCode) => {
       const [changes, commands] = await Promise.all([
         process.changes().catch(() => [] as ChangeEntry[]),
@@ -87,7 +90,7 @@ export class PaneShell {
 
   /** Keys for the shell, as the terminal sends them. */
   write(data: string): void {
-    if (!this.closed && !this.outcomeValue) this.process.write(data);
+    if (!this.closed && !this.hasExited) this.process.write(data);
   }
 
   /** The pane or the terminal changed size: the screen and the pty follow together. */
@@ -97,7 +100,7 @@ export class PaneShell {
     const r = Math.max(1, rows);
     if (c === this.screen.cols && r === this.screen.rows) return;
     this.screen.resize(c, r);
-    if (!this.outcomeValue) this.process.resize(c, r);
+    if (!this.hasExited) this.process.resize(c, r);
   }
 
   /** Raw pty output as it arrives (the full-screen hand-off copies it to the real terminal). */
