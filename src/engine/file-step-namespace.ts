@@ -28,6 +28,9 @@ export function workerScriptPath(): string {
   if (existsSync(beside)) return beside;
   const built = fileURLToPath(new URL('../../dist/engine/file-step-worker.js', import.meta.url));
   if (existsSync(built)) return built;
+  // From the CLI bundle in dist/cli/commands/.
+  const fromBundle = fileURLToPath(new URL('../../engine/file-step-worker.js', import.meta.url));
+  if (existsSync(fromBundle)) return fromBundle;
   throw new FileStepWorkerError(
     `the file-step worker is not built (looked for ${beside} and ${built}); run npm run build`,
     process.execPath,

@@ -62,6 +62,9 @@ function workerScriptPath(): string {
   if (existsSync(beside)) return beside;
   const built = fileURLToPath(new URL('../../dist/image/layer-unpack-worker.js', import.meta.url));
   if (existsSync(built)) return built;
+  // From the CLI bundle in dist/cli/commands/.
+  const fromBundle = fileURLToPath(new URL('../../image/layer-unpack-worker.js', import.meta.url));
+  if (existsSync(fromBundle)) return fromBundle;
   throw new UnpackWorkerError(`the layer unpack worker is not built (looked for ${beside} and ${built}); run npm run build`, process.execPath, [beside]);
 }
 
