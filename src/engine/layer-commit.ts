@@ -11,7 +11,7 @@ import { changesFromUpperDir } from '../layers/upper-dir-changes.js';
 import { commitLayer, type CommittedLayer } from '../layers/layer-tar-writer.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { MediaTypes, type Descriptor } from '../image/oci-types.js';
-import { getIdMapping } from '../sandbox/index.js';
+import { getIdMapping, toContainerId, type IdMapping } from '../sandbox/index.js';
 import { callFileStepWorker } from './file-step-backend.js';
 import { removeTree } from './file-step-cleanup.js';
 import { changesFromWire, changesToWire, type WireChangeEntry } from './file-step-protocol.js';
@@ -71,6 +71,13 @@ export interface CommitOptions {
   /** Host id → layer id, as root only: rootless commits run in the user namespace, which shows container ids. */
   mapUid?: (uid: number) => number;
   mapGid?: (gid: number) => number;
+}
+
+/** Rootless: the upper dir holds host ids; the layer must hold container ids. */
+export function layerIdMapsFor(mapping: IdMapping): CommitOptions {
+  if (mapping.kind === 'host') return {};
+  const back = (map: IdMapping['uidMap']) => (hostId: number) => toContainerId(map, hostId) ?? hostId;
+  return { mapUid: back(mapping.uidMap), mapGid: back(mapping.gidMap) };
 }
 
 /**

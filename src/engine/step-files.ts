@@ -18,9 +18,9 @@ import { removeTree } from './file-step-cleanup.js';
 import { FileStepCancelledError, UnmappedOwnerError } from './file-step-errors.js';
 import type { HostMount } from './host-mounts.js';
 import { commitHistory, copyCreatedBy, resolveWorkdir } from './image-config.js';
-import { commitUpperDir, countChanges, detectChanges } from './layer-commit.js';
+import { detectChanges } from './layer-commit.js';
 import { statInStack } from './layer-stack-reader.js';
-import { cachedLayerRecord, layerIdMaps } from './step-run.js';
+import { checkCache, commitStep } from './step-cache.js';
 import type { StepContext, StepOutcome } from './step-context.js';
 import { lowerDirsOf, readUserDatabase, snapshot, type StageState } from './stage-state.js';
 
@@ -81,24 +81,8 @@ async function finishFileStep(
   cacheInputs: CacheInputs | undefined,
   cacheMiss: string | undefined,
 ): Promise<StepOutcome> {
-  const counts = countChanges(result.changes);
   try {
-    if (result.changes.length === 0) {
-      commitHistory(after.config, createdBy, false, ctx.created);
-      if (cacheInputs) await ctx.cache.record(cacheInputs, undefined, counts);
-      return { after, cached: false, cacheMiss, changes: result.changes, counts };
-    }
-    const layer = await commitUpperDir(ctx.store, result.changes, result.upperDir, layerIdMaps(ctx));
-    after.layers.push(layer);
-    commitHistory(after.config, createdBy, true, ctx.created);
-    if (cacheInputs) {
-      await ctx.cache.record(
-        cacheInputs,
-        { digest: layer.descriptor.digest, diffId: layer.diffId, size: layer.descriptor.size, uncompressedSize: layer.uncompressedSize ?? 0 },
-        counts,
-      );
-    }
-    return { after, layer, changes: result.changes, counts, cached: false, cacheMiss };
+    return await commitStep(ctx, after, result.changes, result.upperDir, createdBy, cacheInputs, cacheMiss);
   } finally {
     await removeTree(result.work);
   }
@@ -167,16 +151,9 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
         buildArgs: input.usedArgs,
         sources: await backend.checksumSources(source, instr.sources, selection),
       };
-      if (!ctx.noCache) {
-        const hit = await ctx.cache.lookup(cacheInputs);
-        if (hit) {
-          commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
-          const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
-          if (layer) after.layers.push(layer);
-          return { after, cached: true, counts: hit.counts, layer, contextFiles };
-        }
-        cacheMiss = await ctx.cache.explainMiss(cacheInputs);
-      }
+      const cached = await checkCache(ctx, cacheInputs, after, createdBy);
+      if (cached.hit) return { ...cached.hit, contextFiles };
+      cacheMiss = cached.miss;
     }
 
     const result = await withStepOverlay(ctx, backend, before, async (merged) => {
@@ -280,17 +257,9 @@ export async function executeWorkdir(ctx: StepContext, input: WorkdirInputs): Pr
     context: { owner: `${owner.uid}:${owner.gid}` },
     buildArgs: {},
   };
-  let cacheMiss: string | undefined;
-  if (!ctx.noCache) {
-    const hit = await ctx.cache.lookup(cacheInputs);
-    if (hit) {
-      commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
-      const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
-      if (layer) after.layers.push(layer);
-      return { after, cached: true, counts: hit.counts, layer, configChanges };
-    }
-    cacheMiss = await ctx.cache.explainMiss(cacheInputs);
-  }
+  const cached = await checkCache(ctx, cacheInputs, after, createdBy);
+  if (cached.hit) return { ...cached.hit, configChanges };
+  const cacheMiss = cached.miss;
   const backend = openFileStepBackend({ idMapping: ctx.idMapping, tmpDir: ctx.store.tmpDir });
   ctx.onCancel(() => backend.kill());
   try {

@@ -10,15 +10,15 @@ import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { RunMount } from '../dockerfile/mounts.js';
 import { runCommandPlan } from '../dockerfile/run-command.js';
 import { InstructionError } from '../dockerfile/errors.js';
-import { run as runInSandbox, resolveUser, removeWorkDir, toContainerId, toHostId, type IdMapping } from '../sandbox/index.js';
+import { run as runInSandbox, resolveUser, removeWorkDir, toHostId } from '../sandbox/index.js';
 import type { MountSpec } from '../sandbox/run-spec.js';
-import { MediaTypes } from '../image/oci-types.js';
 import type { CacheInputs } from './build-cache.js';
 import { removeTree } from './file-step-cleanup.js';
-import { commitHistory, runCreatedBy, withShell } from './image-config.js';
-import { commitUpperDir, countChanges, detectChanges, sandboxMountpoints } from './layer-commit.js';
+import { runCreatedBy, withShell } from './image-config.js';
+import { detectChanges, sandboxMountpoints } from './layer-commit.js';
 import { statInStack } from './layer-stack-reader.js';
 import { StepFailedError, type StepContext, type StepOutcome } from './step-context.js';
+import { checkCache, commitStep } from './step-cache.js';
 import { lowerDirsOf, readUserDatabase, snapshot, type StageState } from './stage-state.js';
 
 /** How many output lines a failure banner keeps. */
@@ -79,17 +79,9 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     Object.entries(input.usedArgs).map(([key, value]) => ({ key, value })),
   );
 
-  let cacheMiss: string | undefined;
-  if (!ctx.noCache) {
-    const hit = await ctx.cache.lookup(cacheInputs);
-    if (hit) {
-      commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
-      const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
-      if (layer) after.layers.push(layer);
-      return { after, cached: true, counts: hit.counts, layer };
-    }
-    cacheMiss = await ctx.cache.explainMiss(cacheInputs);
-  }
+  const cached = await checkCache(ctx, cacheInputs, after, createdBy);
+  if (cached.hit) return cached.hit;
+  const cacheMiss = cached.miss;
 
   let user;
   try {
@@ -185,21 +177,7 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     }
 
     const changes = await detectChanges(upperDir, lowerDirs, ignoredMountpoints(mounts));
-    const counts = countChanges(changes);
-    if (changes.length === 0) {
-      commitHistory(after.config, createdBy, false, ctx.created);
-      await ctx.cache.record(cacheInputs, undefined, counts);
-      return { after, cached: false, cacheMiss, changes, counts };
-    }
-    const layer = await commitUpperDir(ctx.store, changes, upperDir, layerIdMaps(ctx));
-    after.layers.push(layer);
-    commitHistory(after.config, createdBy, true, ctx.created);
-    await ctx.cache.record(
-      cacheInputs,
-      { digest: layer.descriptor.digest, diffId: layer.diffId, size: layer.descriptor.size, uncompressedSize: layer.uncompressedSize ?? 0 },
-      counts,
-    );
-    return { after, layer, changes, counts, cached: false, cacheMiss };
+    return await commitStep(ctx, after, changes, upperDir, createdBy, cacheInputs, cacheMiss);
   } finally {
     if (!keepUpper) await removeTree(work); // rootless: may hold subordinate-id dirs
   }
@@ -215,25 +193,7 @@ function withHome(env: string[], home: string): string[] {
   return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${home}`];
 }
 
-export function layerIdMaps(ctx: StepContext): { mapUid?: (id: number) => number; mapGid?: (id: number) => number } {
-  return layerIdMapsFor(ctx.idMapping);
-}
 
-/** Rootless: the upper dir holds host ids; the layer must hold container ids. */
-export function layerIdMapsFor(mapping: IdMapping): { mapUid?: (id: number) => number; mapGid?: (id: number) => number } {
-  if (mapping.kind === 'host') return {};
-  const back = (map: IdMapping['uidMap']) => (hostId: number) => toContainerId(map, hostId) ?? hostId;
-  return { mapUid: back(mapping.uidMap), mapGid: back(mapping.gidMap) };
-}
-
-export function cachedLayerRecord(ctx: StepContext, layer: { digest: string; diffId: string; size: number; uncompressedSize: number }) {
-  return {
-    descriptor: { mediaType: MediaTypes.ociLayerGzip, digest: layer.digest, size: layer.size },
-    diffId: layer.diffId,
-    dir: ctx.store.unpackedLayerPath(layer.diffId),
-    uncompressedSize: layer.uncompressedSize,
-  };
-}
 
 /** RUN --mount: bind (context or stage), cache (kept in the store), tmpfs. */
 async function runMounts(
