@@ -10,20 +10,18 @@ import { platformFromNode } from '../dockerfile/platform.js';
 import type { Instruction } from '../dockerfile/instructions.js';
 import { parseOnbuildTriggers } from '../dockerfile/onbuild-triggers.js';
 import type { DockerignoreMatcher } from '../dockerfile/dockerignore.js';
-import { ImageNotFoundError, readImage, resolveImage, writeImage, type Image } from '../image/image.js';
-import { loadArchive } from '../image/load.js';
+import { writeImage } from '../image/image.js';
 import { normalizeReference } from '../image/reference.js';
-import { pullImage } from '../image/registry/pull.js';
 import type { ProgressListener } from '../image/registry/progress.js';
-import type { ImageConfig } from '../image/oci-types.js';
 import { Store } from '../image/store.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { defaultStateDir, getIdMapping, sweepLeftovers, type IdMapping } from '../sandbox/index.js';
 import { BuildCache } from './build-cache.js';
+import { ImageSource } from './image-source.js';
 import { dispatchConfig, isConfigInstruction } from './dispatch-config.js';
 import { removeTree } from './file-step-cleanup.js';
 import { sweepHostMounts } from './host-mounts.js';
-import { countChanges, detectChanges, layerIdMapsFor, type LayerRecord } from './layer-commit.js';
+import { countChanges, detectChanges, layerIdMapsFor } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
 import { firstChangedStep, planBuild, type BuildPlan, type PlannedStep } from './plan.js';
 import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepFailure, StepState } from './session-types.js';
@@ -100,11 +98,10 @@ export class BuildSession implements SessionApi {
   private readonly layerChangeCache = new Map<string, Promise<ChangeEntry[]>>();
   private readonly bps = new Set<number>();
   private readonly openShells = new Set<OpenedShell>();
-  private readonly loadedImages = new Map<string, Promise<{ config: ImageConfig; layers: LayerRecord[] }>>();
   private readonly cache: BuildCache;
   private readonly platform = platformFromNode(process.arch, process.platform);
   private readonly buildContextDirs: Record<string, string> = {};
-  private readonly buildContextImages: Record<string, string> = {};
+  private readonly images: ImageSource;
 
   private constructor(
     private readonly store: Store,
@@ -116,11 +113,12 @@ export class BuildSession implements SessionApi {
     this.dockerfilePath = options.dockerfilePath;
     this.contextDir = resolve(options.contextDir);
     this.cache = new BuildCache(store);
+    const imageContexts: Record<string, string> = {};
     for (const [name, src] of Object.entries(options.buildContexts ?? {})) {
-      if (src.startsWith('docker-image://')) this.buildContextImages[name] = src.slice('docker-image://'.length);
-      else if (src.startsWith('oci-layout://')) this.buildContextImages[name] = src;
+      if (src.startsWith('docker-image://') || src.startsWith('oci-layout://')) imageContexts[name] = src;
       else this.buildContextDirs[name] = resolve(src);
     }
+    this.images = new ImageSource(store, imageContexts, options);
   }
 
   static async open(options: SessionOptions): Promise<BuildSession> {
@@ -502,50 +500,8 @@ export class BuildSession implements SessionApi {
     };
   }
 
-  /** Base and --from images, resolved once per session (pulling when the store lacks them). */
-  private loadImage(ref: string, index: number, runtime: StepRuntime): Promise<{ config: ImageConfig; layers: LayerRecord[] }> {
-    let loaded = this.loadedImages.get(ref);
-    if (!loaded) {
-      loaded = this.resolveAndUnpack(ref, index, runtime);
-      this.loadedImages.set(ref, loaded);
-      loaded.catch(() => this.loadedImages.delete(ref));
-    }
-    return loaded;
-  }
-
-  private async resolveAndUnpack(ref: string, index: number, runtime: StepRuntime): Promise<{ config: ImageConfig; layers: LayerRecord[] }> {
-    const wanted = this.buildContextImages[ref] ?? ref;
-    let image;
-    try {
-      image = wanted.startsWith('oci-layout://') ? await this.loadLayoutContext(wanted) : await resolveImage(this.store, wanted);
-    } catch (err) {
-      if (!(err instanceof ImageNotFoundError)) throw err;
-      this.pushLog(index, runtime, 'info', `pulling ${normalizeReference(wanted)}`);
-      await pullImage(this.store, wanted, {
-        insecureRegistries: this.options.insecureRegistries,
-        registryMirrors: this.options.registryMirrors,
-        onProgress: (e) => {
-          this.options.onPullProgress?.(e);
-          if (e.type === 'blob-done') this.pushLog(index, runtime, 'info', `${e.kind} ${e.digest.slice(7, 19)} ${e.status}`);
-        },
-      });
-      image = await resolveImage(this.store, wanted);
-    }
-    const dirs = await image.unpackLayers(this.store);
-    const layers = image.layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, dir: dirs[i]! }));
-    return { config: image.config, layers };
-  }
-
-  /** --build-context NAME=oci-layout://DIR[@sha256:...]: the layout's image (or the one named by digest). */
-  private async loadLayoutContext(spec: string): Promise<Image> {
-    const [dir, pinned] = spec.slice('oci-layout://'.length).split('@');
-    const loaded = await loadArchive(this.store, resolve(dir!));
-    const chosen = pinned ? loaded.find((l) => l.manifestDigest === pinned) : loaded[0];
-    if (!chosen) {
-      const e = new SessionStateError(`--build-context ${spec}: ${pinned ? `no image ${pinned} in the layout` : 'the layout holds no image'}`);
-      throw e;
-    }
-    return readImage(this.store, chosen.manifestDigest);
+  private loadImage(ref: string, index: number, runtime: StepRuntime) {
+    return this.images.get(ref, (text) => this.pushLog(index, runtime, 'info', text));
   }
 
   private async execute(step: PlannedStep, ctx: StepContext): Promise<StepOutcome> {
