@@ -108,6 +108,8 @@ export interface BuildRequest {
   target?: string;
   noCache?: boolean;
   tags?: string[];
+  /** --build-context NAME=SRC. */
+  buildContexts?: Record<string, string>;
   /** Called with the open session after the run, before it closes. */
   inspect?: (session: BuildSession) => Promise<void>;
 }
@@ -151,6 +153,7 @@ export async function build(env: BuildEnv, request: BuildRequest): Promise<Build
     target: request.target,
     noCache: request.noCache,
     tags: request.tags,
+    buildContexts: request.buildContexts,
   });
   const events: BuildEvent[] = [];
   session.subscribe((e) => {
