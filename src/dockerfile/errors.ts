@@ -51,7 +51,14 @@ export class InstructionError extends DockerfileError {
 export class ShellLexError extends Error {
   readonly isUserError = true;
   readonly exitCode = 2;
-  constructor(message: string) {
+  /**
+   * @param reason what went wrong, without the word it happened in, for
+   *   callers that name the word themselves (heredoc delimiters).
+   */
+  constructor(
+    message: string,
+    readonly reason: string = message,
+  ) {
     super(message);
     this.name = 'ShellLexError';
   }

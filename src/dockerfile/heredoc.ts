@@ -3,13 +3,35 @@
  * them (parser.go: ParseHeredoc, heredocsFromLine, ChompHeredocContent).
  */
 import type { Heredoc } from './ast.js';
-import { ParseError } from './errors.js';
-import { HeredocWordError, splitHeredocWords } from './heredoc-words.js';
+import { ParseError, ShellLexError } from './errors.js';
+import type { ShellEnv } from './shell-env.js';
+import { ShellLex } from './shell-lexer.js';
 
 /** BuildKit's reHeredoc; Go's `\d` and `\s` are ASCII-only, hence the explicit classes. */
 const HEREDOC_WORD = /^([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 
 const MAX_UINT64 = (1n << 64n) - 1n;
+
+const NO_VARIABLES: ShellEnv = new Map<string, string>();
+
+/**
+ * Split `text` into words as BuildKit's parser does to find heredocs: its
+ * lexer with the escape token `\` whatever the escape directive says, an
+ * empty environment with unset variables left as written, and `<<`, `-` and
+ * the blanks after them kept in one word. Nothing is expanded; the words only
+ * serve to recognise heredocs and their delimiters. Throws ShellLexError.
+ */
+function splitHeredocWords(text: string, raw: { rawQuotes: boolean; rawEscapes: boolean }): string[] {
+  const lex = new ShellLex('\\', { ...raw, skipUnsetEnv: true, keepHeredocOperators: true });
+  try {
+    return lex.processWords(text, NO_VARIABLES);
+  } catch (err) {
+    // Each `${` nests one level; a line of them can exhaust the JS stack,
+    // which Go's growable stacks never do. Say so instead of crashing.
+    if (err instanceof RangeError) throw new ParseError('variable references nested too deeply to parse', undefined);
+    throw err;
+  }
+}
 
 const countQuotes = (s: string): number => {
   let n = 0;
@@ -36,7 +58,7 @@ export function parseHeredoc(word: string): Heredoc | undefined {
     if (words.length !== 1) return undefined;
     rawWords = splitHeredocWords(rest, { rawQuotes: true, rawEscapes: false });
   } catch (err) {
-    if (err instanceof HeredocWordError) throw new ParseError(`failed to process ${JSON.stringify(rest)}: ${err.message}`, undefined);
+    if (err instanceof ShellLexError) throw new ParseError(`failed to process ${JSON.stringify(rest)}: ${err.reason}`, undefined);
     throw err;
   }
   if (rawWords.length !== words.length) {
@@ -64,7 +86,7 @@ export function heredocsFromLine(line: string): Heredoc[] {
   try {
     words = splitHeredocWords(line, { rawQuotes: true, rawEscapes: true });
   } catch (err) {
-    if (err instanceof HeredocWordError) return [];
+    if (err instanceof ShellLexError) return [];
     throw err;
   }
   const heredocs: Heredoc[] = [];

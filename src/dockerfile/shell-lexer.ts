@@ -26,6 +26,12 @@ export interface ShellLexOptions {
   skipUnsetEnv?: boolean;
   /** Treat quotes as ordinary characters. */
   skipProcessQuotes?: boolean;
+  /**
+   * Keep `<<`, an optional `-` and the blanks after them in one word, so
+   * `<<- EOF` is one word. BuildKit's lexer does this when its parser looks
+   * for heredocs; see heredoc.ts.
+   */
+  keepHeredocOperators?: boolean;
 }
 
 /** End of input; no code point is the empty string. */
@@ -40,6 +46,8 @@ const SPACE = /^\p{White_Space}$/u;
 const isLetter = (ch: string): boolean => LETTER.test(ch);
 const isDigit = (ch: string): boolean => DIGIT.test(ch);
 const isSpace = (ch: string): boolean => SPACE.test(ch);
+/** Go's scanner white space, which is what may follow `<<` in a heredoc operator. */
+const isHeredocBlank = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
 
 /** An error inside one word; `process` prefixes it with the word, as BuildKit does. */
 class WordError extends Error {}
@@ -49,6 +57,7 @@ export class ShellLex {
   rawEscapes: boolean;
   skipUnsetEnv: boolean;
   skipProcessQuotes: boolean;
+  keepHeredocOperators: boolean;
 
   /** @param escapeToken `\` or, after `# escape=``, a backtick. */
   constructor(
@@ -62,6 +71,7 @@ export class ShellLex {
     this.rawEscapes = options.rawEscapes ?? false;
     this.skipUnsetEnv = options.skipUnsetEnv ?? false;
     this.skipProcessQuotes = options.skipProcessQuotes ?? false;
+    this.keepHeredocOperators = options.keepHeredocOperators ?? false;
   }
 
   /** Expand `word` into one string; spaces between words are kept. */
@@ -90,7 +100,7 @@ export class ShellLex {
       return { result: text, words, matched: scan.matched, unmatched: scan.unmatched };
     } catch (err) {
       if (err instanceof WordError || err instanceof ShellPatternError) {
-        throw new ShellLexError(`failed to process ${goQuote(word)}: ${err.message}`);
+        throw new ShellLexError(`failed to process ${goQuote(word)}: ${err.message}`, err.message);
       }
       throw err;
     }
@@ -206,6 +216,10 @@ class WordScan {
         const value = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
         text += value;
         words.addRaw(value);
+      } else if (this.lex.keepHeredocOperators && ch === '<') {
+        const value = this.processPossibleHeredocOperator();
+        text += value;
+        words.addRaw(value);
       } else {
         ch = this.next();
         if (ch === escapeToken) {
@@ -278,6 +292,17 @@ class WordScan {
       }
       text += ch;
     }
+  }
+
+  /** At `<`: `<<`, an optional `-` and the blanks after them, or a lone `<`. */
+  private processPossibleHeredocOperator(): string {
+    this.next();
+    if (this.peek() !== '<') return '<';
+    this.next();
+    let text = '<<';
+    if (this.peek() === '-') text += this.next();
+    while (isHeredocBlank(this.peek())) text += this.next();
+    return text;
   }
 
   /** At `$`: a name, a special parameter, or a `${...}` form. */
