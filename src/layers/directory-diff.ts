@@ -4,12 +4,12 @@
  * against another. Both trees are walked in full, so the cost grows with
  * their size; use changesFromUpperDir when an overlay did the work.
  */
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { deviceMajor, deviceMinor, entryTypeOf, sameContent } from './entry-stats.js';
+import { changeEntryFromStats, differingMetadata, entryTypeOf, sameContent } from './entry-stats.js';
 import { normalizeLayerPath } from './layer-path.js';
-import type { ChangeEntry, MetadataField } from './types.js';
-import { layerXattrs, readXattrsRecursive, sameXattrs, type XattrMap } from './xattrs.js';
+import type { ChangeEntry } from './types.js';
+import { layerXattrs, readXattrsRecursive, type XattrMap } from './xattrs.js';
 
 export interface DirectoryDiffOptions {
   /** Layer paths to leave out with everything below them. */
@@ -26,26 +26,6 @@ function readNames(dir: string): string[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-}
-
-function entryFrom(path: string, kind: ChangeEntry['kind'], stats: Stats, absPath: string): ChangeEntry {
-  const type = entryTypeOf(stats);
-  const entry: ChangeEntry = {
-    path,
-    kind,
-    type,
-    size: type === 'file' ? stats.size : 0,
-    mode: stats.mode & 0o7777,
-    uid: stats.uid,
-    gid: stats.gid,
-    mtime: stats.mtimeMs,
-  };
-  if (type === 'symlink') entry.linkTarget = readlinkSync(absPath);
-  if (type === 'char' || type === 'block') {
-    entry.devMajor = deviceMajor(stats.rdev);
-    entry.devMinor = deviceMinor(stats.rdev);
-  }
-  return entry;
 }
 
 /**
@@ -89,7 +69,7 @@ export async function diffDirectories(
       if (ignore.has(path)) continue;
       const absPath = join(abs, name);
       const stats = lstatSync(absPath);
-      emitNew(entryFrom(path, 'added', stats, absPath), stats, absPath);
+      emitNew(changeEntryFromStats(path, 'added', stats, absPath), stats, absPath);
       if (stats.isDirectory()) addSubtree(path, absPath);
     }
   };
@@ -109,7 +89,7 @@ export async function diffDirectories(
       const newPath = join(newAbs, name);
       if (!newSet.has(name)) {
         const oldStats = lstatSync(oldPath);
-        const deleted = entryFrom(path, 'deleted', oldStats, oldPath);
+        const deleted = changeEntryFromStats(path, 'deleted', oldStats, oldPath);
         delete deleted.linkTarget;
         result.push(deleted);
         changed = true;
@@ -117,21 +97,16 @@ export async function diffDirectories(
       }
       const newStats = lstatSync(newPath);
       if (!oldSet.has(name)) {
-        emitNew(entryFrom(path, 'added', newStats, newPath), newStats, newPath);
+        emitNew(changeEntryFromStats(path, 'added', newStats, newPath), newStats, newPath);
         if (newStats.isDirectory()) addSubtree(path, newPath);
         changed = true;
         continue;
       }
       const oldStats = lstatSync(oldPath);
-      const entry = entryFrom(path, 'modified', newStats, newPath);
+      const entry = changeEntryFromStats(path, 'modified', newStats, newPath);
       const newAttrs = layerXattrs(newXattrs.get(newPath), keep);
       const oldAttrs = layerXattrs(oldXattrs.get(oldPath), keep);
-      const fields: MetadataField[] = [];
-      if ((newStats.mode & 0o7777) !== (oldStats.mode & 0o7777)) fields.push('mode');
-      if (newStats.uid !== oldStats.uid) fields.push('uid');
-      if (newStats.gid !== oldStats.gid) fields.push('gid');
-      if (newStats.mtimeMs !== oldStats.mtimeMs) fields.push('mtime');
-      if (!sameXattrs(newAttrs, oldAttrs)) fields.push('xattrs');
+      const fields = differingMetadata(newStats, newAttrs, oldStats, oldAttrs);
 
       if (newStats.isDirectory() && oldStats.isDirectory()) {
         const slot = result.length;

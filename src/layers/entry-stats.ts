@@ -1,6 +1,7 @@
 /** Turning lstat results into change-list fields, and comparing two entries' content. */
 import { closeSync, openSync, readSync, readlinkSync, type Stats } from 'node:fs';
-import type { EntryType } from './types.js';
+import type { ChangeEntry, EntryType, MetadataField } from './types.js';
+import { sameXattrs } from './xattrs.js';
 
 export function entryTypeOf(stats: Stats): EntryType {
   if (stats.isFile()) return 'file';
@@ -18,6 +19,51 @@ export function deviceMajor(rdev: number): number {
 }
 export function deviceMinor(rdev: number): number {
   return (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+}
+
+/**
+ * The change-list entry for one path as lstat shows it at `absPath`. Callers
+ * add what depends on their source: xattrs, metadataOnly, opaque, hardlinks.
+ */
+export function changeEntryFromStats(
+  path: string,
+  kind: ChangeEntry['kind'],
+  stats: Stats,
+  absPath: string,
+): ChangeEntry {
+  const type = entryTypeOf(stats);
+  const entry: ChangeEntry = {
+    path,
+    kind,
+    type,
+    size: type === 'file' ? stats.size : 0,
+    mode: stats.mode & 0o7777,
+    uid: stats.uid,
+    gid: stats.gid,
+    mtime: stats.mtimeMs,
+  };
+  if (type === 'symlink') entry.linkTarget = readlinkSync(absPath);
+  if (type === 'char' || type === 'block') {
+    entry.devMajor = deviceMajor(stats.rdev);
+    entry.devMinor = deviceMinor(stats.rdev);
+  }
+  return entry;
+}
+
+/** The metadata fields in which a new entry differs from the old one at the same path. */
+export function differingMetadata(
+  newStats: Stats,
+  newXattrs: Record<string, Buffer> | undefined,
+  oldStats: Stats,
+  oldXattrs: Record<string, Buffer> | undefined,
+): MetadataField[] {
+  const fields: MetadataField[] = [];
+  if ((newStats.mode & 0o7777) !== (oldStats.mode & 0o7777)) fields.push('mode');
+  if (newStats.uid !== oldStats.uid) fields.push('uid');
+  if (newStats.gid !== oldStats.gid) fields.push('gid');
+  if (newStats.mtimeMs !== oldStats.mtimeMs) fields.push('mtime');
+  if (!sameXattrs(newXattrs, oldXattrs)) fields.push('xattrs');
+  return fields;
 }
 
 const COMPARE_CHUNK = 256 * 1024;

@@ -3,20 +3,13 @@
  * dir is walked, and the lower dirs are asked only about the paths found
  * there, so the cost grows with the change and not with the filesystem.
  */
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { deviceMajor, deviceMinor, entryTypeOf, sameContent } from './entry-stats.js';
+import { changeEntryFromStats, differingMetadata, sameContent } from './entry-stats.js';
 import { LowerView, isWhiteout, type LowerHit } from './lower-view.js';
 import { normalizeLayerPath } from './layer-path.js';
-import type { ChangeEntry, MetadataField } from './types.js';
-import {
-  isOpaqueDir,
-  layerXattrs,
-  readXattrsOf,
-  readXattrsRecursive,
-  sameXattrs,
-  type XattrMap,
-} from './xattrs.js';
+import type { ChangeEntry } from './types.js';
+import { isOpaqueDir, layerXattrs, readXattrsOf, readXattrsRecursive, type XattrMap } from './xattrs.js';
 
 export interface UpperDirChangeOptions {
   /** The step's lower dirs in overlay order: topmost first. */
@@ -61,42 +54,6 @@ function walkUpperDir(upperDir: string, ignore: ReadonlySet<string>): WalkedEntr
   return walked;
 }
 
-/** The metadata fields in which two entries differ. */
-function differingFields(
-  upper: Stats,
-  upperXattrs: Record<string, Buffer> | undefined,
-  lower: Stats,
-  lowerXattrs: Record<string, Buffer> | undefined,
-): MetadataField[] {
-  const fields: MetadataField[] = [];
-  if ((upper.mode & 0o7777) !== (lower.mode & 0o7777)) fields.push('mode');
-  if (upper.uid !== lower.uid) fields.push('uid');
-  if (upper.gid !== lower.gid) fields.push('gid');
-  if (upper.mtimeMs !== lower.mtimeMs) fields.push('mtime');
-  if (!sameXattrs(upperXattrs, lowerXattrs)) fields.push('xattrs');
-  return fields;
-}
-
-function baseEntry(path: string, kind: ChangeEntry['kind'], stats: Stats, absPath: string): ChangeEntry {
-  const type = entryTypeOf(stats);
-  const entry: ChangeEntry = {
-    path,
-    kind,
-    type,
-    size: type === 'file' ? stats.size : 0,
-    mode: stats.mode & 0o7777,
-    uid: stats.uid,
-    gid: stats.gid,
-    mtime: stats.mtimeMs,
-  };
-  if (type === 'symlink') entry.linkTarget = readlinkSync(absPath);
-  if (type === 'char' || type === 'block') {
-    entry.devMajor = deviceMajor(stats.rdev);
-    entry.devMinor = deviceMinor(stats.rdev);
-  }
-  return entry;
-}
-
 /**
  * Reads what a step changed from its overlay upper dir.
  *
@@ -139,14 +96,14 @@ export async function changesFromUpperDir(upperDir: string, options: UpperDirCha
 
     if (isWhiteout(stats)) {
       if (!lower) continue; // nothing below to delete
-      const deleted = baseEntry(path, 'deleted', lower.stats, lower.absPath);
+      const deleted = changeEntryFromStats(path, 'deleted', lower.stats, lower.absPath);
       deleted.mtime = stats.mtimeMs;
       delete deleted.linkTarget;
       entries[i] = deleted;
       continue;
     }
 
-    const entry = baseEntry(path, lower ? 'modified' : 'added', stats, absPath);
+    const entry = changeEntryFromStats(path, lower ? 'modified' : 'added', stats, absPath);
     const rawXattrs = upperXattrs.get(absPath);
     const xattrs = layerXattrs(rawXattrs, keepXattr);
     if (xattrs) entry.xattrs = xattrs;
@@ -169,7 +126,7 @@ export async function changesFromUpperDir(upperDir: string, options: UpperDirCha
     if (stats.isDirectory()) {
       if (lower?.stats.isDirectory() && isOpaqueDir(rawXattrs)) entry.opaque = true;
     } else if (lower && sameContent(absPath, stats, lower.absPath, lower.stats)) {
-      entry.metadataOnly = differingFields(
+      entry.metadataOnly = differingMetadata(
         stats,
         xattrs,
         lower.stats,
@@ -188,7 +145,7 @@ export async function changesFromUpperDir(upperDir: string, options: UpperDirCha
       const lower = opaqueLowerDirs.size > 0 ? lowers.lookup(entry.path) : candidates[i];
       const keptChildren = hasKeptChild[i] === 1;
       if (lower?.stats.isDirectory() && !entry.opaque) {
-        const fields = differingFields(
+        const fields = differingMetadata(
           stats,
           entry.xattrs,
           lower.stats,
