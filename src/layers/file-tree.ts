@@ -8,22 +8,13 @@
  * stacked trees cheap, and lets a diff skip shared subtrees at once.
  */
 import { normalizeLayerPath } from './layer-path.js';
-import type { ChangeEntry, EntryType, MetadataField } from './types.js';
+import type { ChangeEntry } from './types.js';
 
-/** What one layer says about one path. */
-export interface FileInfo {
-  type: EntryType;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  linkTarget?: string;
-  devMajor?: number;
-  devMinor?: number;
-  xattrs?: Record<string, Buffer>;
-  /** From the change list, when it knew the content was unchanged. */
-  metadataOnly?: MetadataField[];
+/**
+ * What one layer says about one path: its change-list entry without the
+ * path, kind and opaque flag, which the tree holds in its shape and nodes.
+ */
+export interface FileInfo extends Omit<ChangeEntry, 'path' | 'kind' | 'opaque'> {
   /** Index of the layer that wrote this version. */
   layer: number;
 }
