@@ -123,6 +123,11 @@ function whiteoutName(path: string, baseName: string): string {
   return slash < 0 ? baseName : `${path.slice(0, slash + 1)}${baseName}`;
 }
 
+/** OCI whiteouts and opaque markers are empty regular files with mode 0, owned by 0:0. */
+function markerHeader(name: string, mtime: number): Buffer {
+  return encodeTarHeader({ name, typeFlag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime });
+}
+
 /**
  * Streams the layer tar of `entries` (content read from `sourceDir`) into a
  * sink. Order: component-wise sorted paths, so parents precede children and
@@ -146,17 +151,7 @@ export async function writeLayerTar(
 
     if (entry.kind === 'deleted') {
       const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
-      out.write(
-        encodeTarHeader({
-          name: whiteoutName(entry.path, WHITEOUT_PREFIX + base),
-          typeFlag: '0',
-          mode: 0,
-          uid: 0,
-          gid: 0,
-          size: 0,
-          mtime,
-        }),
-      );
+      out.write(markerHeader(whiteoutName(entry.path, WHITEOUT_PREFIX + base), mtime));
       continue;
     }
     if (entry.type === 'socket') continue; // tar cannot hold sockets; docker leaves them out too
@@ -187,17 +182,7 @@ export async function writeLayerTar(
       out.zeros(paddingFor(entry.size));
     }
     if (entry.type === 'dir' && entry.opaque) {
-      out.write(
-        encodeTarHeader({
-          name: `${entry.path}/${OPAQUE_WHITEOUT_NAME}`,
-          typeFlag: '0',
-          mode: 0,
-          uid: 0,
-          gid: 0,
-          size: 0,
-          mtime,
-        }),
-      );
+      out.write(markerHeader(`${entry.path}/${OPAQUE_WHITEOUT_NAME}`, mtime));
     }
     await out.drain();
   }
