@@ -9,6 +9,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { inkFrameCaches } from './bundle/ink-frame-caches.js';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 
@@ -25,6 +26,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [
+    inkFrameCaches(),
     {
       // Ink loads react-devtools-core only when DEV=true, and it is not installed: stand in an empty module.
       name: 'no-react-devtools',

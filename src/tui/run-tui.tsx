@@ -1,7 +1,8 @@
 /**
  * Starts the workbench on a build session and resolves when the user quits
  * and the session is closed. Render options follow TUI-NOTES.md: Ctrl-C is
- * ours (not Ink's), 120 fps with incremental rendering for quick key echo.
+ * ours (not Ink's), and Ink may draw up to 250 frames a second: keys draw at once, and bursts
+ * of session events are already drawn at most once a frame by the controller.
  * A shell that takes the whole terminal (`f`) unmounts Ink and mounts it
  * again afterwards; the state lives in the controller, outside React.
  */
@@ -73,7 +74,7 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
       <ThemeContext.Provider value={theme}>
         <App controller={controller} />
       </ThemeContext.Provider>,
-      { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 120, incrementalRendering: false },
+      { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 250, incrementalRendering: false },
     );
   instance = mount();
   try {

@@ -47,7 +47,7 @@ export function Panel({ title, rightTitle = '', width, height, focused, children
         borderTop={false}
         borderColor={borderColor}
         paddingX={0}
-        overflow="hidden"
+        overflowY="hidden"
       >
         {children}
       </Box>
