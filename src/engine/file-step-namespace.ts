@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { userNamespaceArgs } from '../image/user-namespace.js';
 import type { IdMapping } from '../sandbox/id-mapping.js';
 import { FileStepWorkerError } from './file-step-errors.js';
 import { errorFromWire, type FileStepCall, type FileStepReply } from './file-step-protocol.js';
@@ -38,15 +39,9 @@ export function workerScriptPath(): string {
   );
 }
 
-/** The unshare flags for a mapping: the same user namespace the sandbox's RUN steps get. */
+/** The unshare flags for a mapping: the same user namespace the sandbox's RUN steps and the store get. */
 export function namespaceArgs(mapping: IdMapping): string[] {
-  const userns =
-    mapping.kind === 'subordinate'
-      ? ['--user', '--map-root-user', '--map-auto']
-      : mapping.kind === 'single'
-        ? ['--user', '--map-root-user']
-        : [];
-  return [...userns, '--mount'];
+  return [...userNamespaceArgs(mapping.kind), '--mount'];
 }
 
 interface Pending {
