@@ -13,8 +13,8 @@ import type { ChangeEntry } from '../layers/types.js';
 import { MediaTypes, type Descriptor } from '../image/oci-types.js';
 import { getIdMapping, toContainerId, type IdMapping } from '../sandbox/index.js';
 import { callFileStepWorker } from './file-step-backend.js';
-import { removeTree } from './file-step-cleanup.js';
 import { changesFromWire, changesToWire, type WireChangeEntry } from './file-step-protocol.js';
+import { removeStoreTree } from '../image/remove-tree.js';
 import type { Store } from '../image/store.js';
 import type { ChangeCounts } from './session-types.js';
 
@@ -116,7 +116,7 @@ export async function commitUpperDir(
   await store.withLock(`layer-${committed.diffId.slice(7)}`, async () => {
     if (await store.hasUnpackedLayer(committed.diffId)) {
       // Rootless, the upper dir can hold subordinate-id dirs the user cannot rm.
-      await removeTree(upperDir);
+      await removeStoreTree(upperDir);
     } else {
       await rename(upperDir, dir);
     }

@@ -13,13 +13,13 @@ import type { DockerignoreMatcher } from '../dockerfile/dockerignore.js';
 import { writeImage } from '../image/image.js';
 import { normalizeReference } from '../image/reference.js';
 import type { ProgressListener } from '../image/registry/progress.js';
+import { removeStoreTree } from '../image/remove-tree.js';
 import { Store } from '../image/store.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { defaultStateDir, getIdMapping, sweepLeftovers, type IdMapping } from '../sandbox/index.js';
 import { BuildCache } from './build-cache.js';
 import { ImageSource } from './image-source.js';
 import { dispatchConfig, isConfigInstruction } from './dispatch-config.js';
-import { removeTree } from './file-step-cleanup.js';
 import { sweepHostMounts } from './host-mounts.js';
 import { countChanges, detectChanges, layerIdMapsFor } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
@@ -357,7 +357,7 @@ export class BuildSession implements SessionApi {
       if (failed?.upperDir) {
         const work = resolve(failed.upperDir, '..');
         this.keep.delete(work);
-        await removeTree(work); // rootless: may hold subordinate-id dirs
+        await removeStoreTree(work); // rootless: may hold subordinate-id dirs
       }
       this.runtimes[i]!.failed = undefined;
       this.runtimes[i]!.after = undefined;
@@ -785,7 +785,7 @@ export class BuildSession implements SessionApi {
     this.openShells.clear();
     await this.queue.catch(() => undefined);
     this.closed = true;
-    for (const dir of this.keep) await removeTree(dir).catch(() => undefined);
+    for (const dir of this.keep) await removeStoreTree(dir).catch(() => undefined);
     this.keep.clear();
     this.listeners.clear();
   }

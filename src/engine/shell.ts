@@ -11,10 +11,10 @@
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageConfig } from '../image/oci-types.js';
+import { removeStoreTree } from '../image/remove-tree.js';
 import type { Store } from '../image/store.js';
 import type { ChangeEntry } from '../layers/types.js';
 import { removeWorkDir, resolveUser, runPty, type PtySandboxProcess } from '../sandbox/index.js';
-import { removeTree } from './file-step-cleanup.js';
 import { commitUpperDir, detectChanges, sandboxMountpoints, type CommitOptions, type LayerRecord } from './layer-commit.js';
 import { readFileFromStack, statInStack } from './layer-stack-reader.js';
 
@@ -182,7 +182,7 @@ export async function openShell(req: ShellRequest): Promise<OpenedShell> {
     async commit() {
       const list = await changes();
       if (list.length === 0) return undefined;
-      await removeTree(workDir);
+      await removeStoreTree(workDir);
       return commitUpperDir(req.store, list, upperDir, req.commitOptions);
     },
     async discard() {
@@ -191,7 +191,7 @@ export async function openShell(req: ShellRequest): Promise<OpenedShell> {
       proc.kill();
       await exited.catch(() => undefined);
       // Rootless, the upper dir holds files of subordinate ids the user cannot rm.
-      await removeTree(work);
+      await removeStoreTree(work);
     },
   };
 }

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import type { AddInstruction, CopyInstruction, WorkdirInstruction } from '../dockerfile/instructions.js';
 import { InstructionError } from '../dockerfile/errors.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from '../dockerfile/dockerignore.js';
+import { removeStoreTree } from '../image/remove-tree.js';
 import { removeWorkDir, resolveUser, toHostId, type IdMapping } from '../sandbox/index.js';
 import type { CacheInputs } from './build-cache.js';
 import { resolveContextSources, type CopySource } from './copy/index.js';
 import { openFileStepBackend, type FileStepBackend } from './file-step-backend.js';
-import { removeTree } from './file-step-cleanup.js';
 import { FileStepCancelledError, UnmappedOwnerError } from './file-step-errors.js';
 import type { HostMount } from './host-mounts.js';
 import { commitHistory, copyCreatedBy, resolveWorkdir } from './image-config.js';
@@ -63,7 +63,7 @@ async function withStepOverlay(
   } catch (err) {
     await mount?.release().catch(() => undefined);
     removeWorkDir(workDir);
-    await removeTree(work);
+    await removeStoreTree(work);
     throw ctx.signal.aborted ? new FileStepCancelledError() : err;
   }
   await mount.release();
@@ -84,7 +84,7 @@ async function finishFileStep(
   try {
     return await commitStep(ctx, after, result.changes, result.upperDir, createdBy, cacheInputs, cacheMiss);
   } finally {
-    await removeTree(result.work);
+    await removeStoreTree(result.work);
   }
 }
 

@@ -10,10 +10,10 @@ import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { RunMount } from '../dockerfile/mounts.js';
 import { runCommandPlan } from '../dockerfile/run-command.js';
 import { InstructionError } from '../dockerfile/errors.js';
+import { removeStoreTree } from '../image/remove-tree.js';
 import { run as runInSandbox, resolveUser, removeWorkDir, toHostId } from '../sandbox/index.js';
 import type { MountSpec } from '../sandbox/run-spec.js';
 import type { CacheInputs } from './build-cache.js';
-import { removeTree } from './file-step-cleanup.js';
 import { runCreatedBy, withShell } from './image-config.js';
 import { detectChanges, sandboxMountpoints } from './layer-commit.js';
 import { statInStack } from './layer-stack-reader.js';
@@ -179,7 +179,7 @@ export async function executeRun(ctx: StepContext, input: RunInputs): Promise<St
     const changes = await detectChanges(upperDir, lowerDirs, ignoredMountpoints(mounts));
     return await commitStep(ctx, after, changes, upperDir, createdBy, cacheInputs, cacheMiss);
   } finally {
-    if (!keepUpper) await removeTree(work); // rootless: may hold subordinate-id dirs
+    if (!keepUpper) await removeStoreTree(work); // rootless: may hold subordinate-id dirs
   }
 }
 
