@@ -41,6 +41,17 @@ const KNOWN_KEYS = [
   'id', 'sharing', 'required', 'mode', 'uid', 'gid', 'size', 'env',
 ];
 
+/** Keys whose value is taken as written, with BuildKit's aliases, and the field each sets. */
+const STRING_KEYS = new Map<string, 'source' | 'target' | 'id' | 'env'>([
+  ['source', 'source'],
+  ['src', 'source'],
+  ['target', 'target'],
+  ['dst', 'target'],
+  ['destination', 'target'],
+  ['id', 'id'],
+  ['env', 'env'],
+]);
+
 /**
  * Parses one --mount value. Without `expand`, values holding a `$` are kept
  * as written and not validated: BuildKit defers them to expansion time and
@@ -81,10 +92,14 @@ export function parseMount(spec: string, expand?: (value: string) => string): Ru
       throw new MountError(`'${key}' doesn't support variable expansion, define alias stage instead`);
     }
     if (expand) value = expand(value);
-    else if (value.includes('$')) {
-      deferred(mount, key, value);
+    const stringField = STRING_KEYS.get(key);
+    if (stringField) {
+      mount[stringField] = value;
       continue;
     }
+    // Type, mode, uid… with a variable in them cannot be typed before
+    // expansion; that step re-parses the raw spec with the values filled in.
+    if (!expand && value.includes('$')) continue;
 
     switch (key) {
       case 'type': {
@@ -97,15 +112,6 @@ export function parseMount(spec: string, expand?: (value: string) => string): Ru
       }
       case 'from':
         mount.from = value;
-        break;
-      case 'source':
-      case 'src':
-        mount.source = value;
-        break;
-      case 'target':
-      case 'dst':
-      case 'destination':
-        mount.target = value;
         break;
       case 'readonly':
       case 'ro':
@@ -122,9 +128,6 @@ export function parseMount(spec: string, expand?: (value: string) => string): Ru
           throw new MountError(`unexpected key '${key}' for mount type '${mount.type}'`);
         }
         mount.required = parseGoBool(key, value);
-        break;
-      case 'id':
-        mount.id = value;
         break;
       case 'sharing': {
         const sharing = value.toLowerCase();
@@ -146,9 +149,6 @@ export function parseMount(spec: string, expand?: (value: string) => string): Ru
       case 'size':
         if (mount.type !== 'tmpfs') throw new MountError(`size not allowed for "${mount.type}" type mounts`);
         mount.sizeBytes = parseRamInBytes(value);
-        break;
-      case 'env':
-        mount.env = value;
         break;
       default:
         throw new MountError(`unexpected key '${key}' in '${field}' (known keys: ${KNOWN_KEYS.join(', ')})`);
@@ -176,31 +176,6 @@ export function parseMount(spec: string, expand?: (value: string) => string): Ru
     if (mount.source !== undefined && mount.id !== undefined) throw new MountError("both source and id can't be set");
   }
   return mount;
-}
-
-/** A value with a variable in it, kept raw until the expansion step. */
-function deferred(mount: RunMount, key: string, value: string): void {
-  switch (key) {
-    case 'source':
-    case 'src':
-      mount.source = value;
-      break;
-    case 'target':
-    case 'dst':
-    case 'destination':
-      mount.target = value;
-      break;
-    case 'id':
-      mount.id = value;
-      break;
-    case 'env':
-      mount.env = value;
-      break;
-    default:
-      // type, mode, uid, ... cannot be typed before expansion; the
-      // expansion step re-parses the raw spec with the values filled in.
-      break;
-  }
 }
 
 /**
