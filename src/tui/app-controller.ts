@@ -1,27 +1,28 @@
 /**
  * The workbench's brain, without React: it owns the UI state (through the
- * pure reducer), listens to the build session, turns commands from the key
- * binding table into session calls and state changes, and derives what each
- * pane shows. Components read its snapshot and draw. Keeping the state here,
- * outside React, also lets a full-screen shell unmount Ink and come back.
+ * pure reducer), listens to the build session, turns keys into commands of
+ * the binding table and commands into session calls and state changes, and
+ * hands the snapshot of what to draw to the components. Keeping the state
+ * here, outside React, also lets a full-screen shell unmount Ink and come
+ * back. Three parts live in classes of their own: the layer pane's views and
+ * rows (LayerPaneLoader), the bottom pane's content (BottomPaneContent) and
+ * the shell pane's flow (ShellController).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { BuildEvent, ContextFile, SessionApi, StepState } from '../engine/session-types.js';
-import { TreeRowList, type DiffNode } from '../layers/index.js';
-import { wrapText } from './format.js';
-import { commandForKey, keyName, SHELL_LEAVE_KEY, type CommandId, type KeyPress } from './key-bindings.js';
+import type { BuildEvent, SessionApi, StepState } from '../engine/session-types.js';
+import type { DiffNode } from '../layers/index.js';
+import { BottomPaneContent } from './bottom-pane-content.js';
+import { commandForKey, keyName, type CommandId, type KeyPress } from './key-bindings.js';
+import { LayerPaneLoader } from './layer-pane-loader.js';
 import { computeLayout, type Layout } from './layout.js';
-import { contextLines } from './model/context-lines.js';
-import { fileViewLines, type ViewLine } from './model/file-view.js';
-import { imageReportLines } from './model/image-report.js';
-import { LayerModel, type LayerView } from './model/layer-model.js';
-import { outputLines } from './model/output-lines.js';
-import { handOffTerminal } from './shell/full-screen.js';
-import { failedCommandBanner, normaliseRunLine, PaneShell, runLineFor, splitAtLeaveKey, type ShellOutcome } from './shell/pane-shell.js';
-import type { ShellScreen } from './shell/shell-screen.js';
+import type { ViewLine } from './model/file-view.js';
+import type { LayerView } from './model/layer-model.js';
+import { ShellController, type ShellPaneView, type TerminalHandOff } from './shell-controller.js';
 import { cursorRowIndex, stepRows, type StepRow } from './state/step-rows.js';
-import { findPattern, initialUiState, keyModeOf, shellHasKeys, uiReducer, type ShellState, type UiAction, type UiState } from './state/ui-state.js';
+import { initialUiState, keyModeOf, shellHasKeys, uiReducer, type UiAction, type UiState } from './state/ui-state.js';
+
+export type { ShellPaneView, TerminalHandOff } from './shell-controller.js';
 
 export interface Snapshot {
   ui: UiState;
@@ -42,20 +43,6 @@ export interface Snapshot {
   quitting: boolean;
 }
 
-export interface ShellPaneView {
-  /** undefined while the shell opens. */
-  screen: ShellScreen | undefined;
-  title: string;
-  /** The shell has the keys. */
-  focused: boolean;
-}
-
-/**
- * Gives the terminal to `takeOver` and back: the host unmounts Ink, awaits
- * it, then resizes the controller and draws the workbench again.
- */
-export type TerminalHandOff = (takeOver: (stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
-
 export interface ControllerOptions {
   session: SessionApi;
   columns: number;
@@ -66,35 +53,20 @@ export interface ControllerOptions {
   handOff?: TerminalHandOff;
 }
 
-type BottomContent = { key: string; title: string; lines: ViewLine[]; follow?: boolean };
-
 const EVENT_FRAME_MS = 16;
-const EMPTY_BOTTOM: BottomContent = { key: '', title: '', lines: [] };
 const TICK_MS = 100;
-/** Quiet time after a cursor move before the selected file is read. */
-const FILE_READ_DELAY_MS = 60;
 
 export class AppController {
   readonly session: SessionApi;
   private ui: UiState;
   private layout: Layout;
-  private readonly layers: LayerModel;
-  private view: LayerView | undefined;
-  private rows: TreeRowList | undefined;
-  private viewRequestKey = '';
-  private viewSequence = 0;
-  private imageView: LayerView | undefined;
-  private imageRequestKey = '';
-  private contextFiles: ContextFile[] | undefined;
-  private contextLoaded = false;
+  private readonly layers: LayerPaneLoader;
+  private readonly bottom: BottomPaneContent;
+  private readonly shells: ShellController;
   private dockerfileLines: string[] = [];
   private dockerfileVersion = 0;
   private stepRowsCache: { key: string; rows: StepRow[] } | undefined;
   private breakpointsCache: { key: string; set: ReadonlySet<number> } | undefined;
-  private bottomCache: BottomContent | undefined;
-  /** The selected file's view with its content read (see scheduleFileContent). */
-  private fileContent: BottomContent | undefined;
-  private fileTimer: NodeJS.Timeout | undefined;
   private sessionVersion = 0;
   private snapshot: Snapshot;
   private readonly listeners = new Set<() => void>();
@@ -103,17 +75,8 @@ export class AppController {
   private readonly unsubscribe: () => void;
   private quitting = false;
   private readonly onQuit: () => void;
-  private readonly handOff: TerminalHandOff | undefined;
-  /** The shell of the shell pane, from open until kept or discarded. */
-  private shell: PaneShell | undefined;
-  /** Counts shells opened: a late answer for a shell the user gave up on is thrown away. */
-  private shellId = 0;
-  /** Keys typed while the shell opens, for the shell. */
-  private pendingShellInput = '';
   /** Set by handleRawInput for the input event Ink hands to handleInput next: the keys the shell did not take. */
   private rawHandled: { rest: string } | undefined;
-  private fullScreen = false;
-  private keeping = false;
   /** The Dockerfile as a kept shell wrote it: the file watcher's news of it is no news. */
   private ownDockerfileText: string | undefined;
   /** A save the watcher saw while a keep was writing the Dockerfile, replayed after it. */
@@ -122,10 +85,45 @@ export class AppController {
   constructor(options: ControllerOptions) {
     this.session = options.session;
     this.onQuit = options.onQuit;
-    this.handOff = options.handOff;
-    this.layers = new LayerModel(this.session);
     this.layout = computeLayout(options.columns, options.rows);
     this.ui = uiReducer(initialUiState(this.session.steps.length), { type: 'viewport', viewport: this.layout.viewport });
+    const common = {
+      session: this.session,
+      ui: () => this.ui,
+      dispatch: (action: UiAction) => this.dispatch(action),
+      message: (text: string, kind?: 'info' | 'error') => this.message(text, kind),
+      refresh: () => this.refresh(),
+    };
+    this.shells = new ShellController(
+      {
+        ...common,
+        layout: () => this.layout,
+        quitting: () => this.quitting,
+        invalidateBottom: () => this.bottom.invalidate(),
+        finalStep: () => this.layers.model.finalStep(this.session.steps),
+        forgetShellTrees: () => this.layers.model.forgetShells(),
+        kept: (index, line) => this.shellKept(index, line),
+        keepSettled: () => this.replayDeferredReplan(),
+      },
+      options.handOff,
+    );
+    this.layers = new LayerPaneLoader({
+      ...common,
+      viewChanged: () => {
+        this.bottom.invalidate();
+        this.refresh();
+      },
+      shellUnderReview: () => this.shells.underReview(),
+    });
+    this.bottom = new BottomPaneContent({
+      ...common,
+      width: () => this.layout.width - 2,
+      quitting: () => this.quitting,
+      sessionVersion: () => this.sessionVersion,
+      layers: this.layers,
+      shellReviewLines: () => this.shells.reviewLines(),
+      shellId: () => this.shells.id,
+    });
     this.readDockerfile();
     this.unsubscribe = this.session.subscribe((event) => this.onSessionEvent(event));
     this.snapshot = this.buildSnapshot();
@@ -183,7 +181,6 @@ export class AppController {
   }
 
   private buildSnapshot(): Snapshot {
-    const rows = this.rows;
     return {
       ui: this.ui,
       layout: this.layout,
@@ -192,11 +189,11 @@ export class AppController {
       steps: this.session.steps,
       breakpoints: this.currentBreakpoints(),
       stepRows: this.currentStepRows(),
-      layerView: this.view,
-      layerRows: rows?.rows ?? [],
-      isCollapsed: (node) => rows?.isCollapsed(node) ?? false,
-      bottom: this.bottomCache ?? EMPTY_BOTTOM,
-      shell: this.shellPaneView(),
+      layerView: this.layers.view,
+      layerRows: this.layers.rows,
+      isCollapsed: this.layers.isCollapsed,
+      bottom: this.bottom.shown,
+      shell: this.shells.paneView(),
       quitting: this.quitting,
     };
   }
@@ -211,11 +208,9 @@ export class AppController {
   private refresh(): void {
     const rowsOfSteps = this.currentStepRows();
     this.dispatch({ type: 'steps.scroll', row: cursorRowIndex(rowsOfSteps, this.ui.stepCursor), count: rowsOfSteps.length });
-    this.requestLayerView();
-    this.requestImageView();
-    if (this.ui.bottomView === 'context') this.loadContextFiles();
-    const bottom = this.bottomContent();
-    this.bottomCache = bottom;
+    this.layers.request();
+    this.layers.requestImage(this.sessionVersion);
+    const bottom = this.bottom.update();
     this.dispatch({ type: 'bottom.lines', count: bottom.lines.length, follow: bottom.follow ?? false });
     this.updateTicker();
     this.notify();
@@ -224,9 +219,8 @@ export class AppController {
   resize(columns: number, rows: number): void {
     this.layout = computeLayout(columns, rows);
     this.dispatch({ type: 'viewport', viewport: this.layout.viewport });
-    // The pane and the pty change size together (TUI-NOTES.md).
-    this.shell?.resize(this.shellSize().cols, this.shellSize().rows);
-    this.bottomCache = undefined;
+    this.shells.resize();
+    this.bottom.invalidate();
     this.refresh();
   }
 
@@ -257,13 +251,12 @@ export class AppController {
     if (this.quitting) return;
     this.sessionVersion++;
     // What the steps took from the context may change with any step: ask again when shown.
-    if (event.type !== 'log') this.contextLoaded = false;
+    if (event.type !== 'log') this.bottom.contextChanged();
     switch (event.type) {
       case 'plan':
         this.readDockerfile();
         this.dispatch({ type: 'plan', stepCount: event.steps.length });
-        this.layers.forgetPartial();
-        this.contextLoaded = false;
+        this.layers.model.forgetPartial();
         break;
       case 'step-start':
         this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
@@ -274,7 +267,7 @@ export class AppController {
         const step = this.session.steps[event.step];
         const exit = event.exitCode !== undefined ? ` (exit code ${event.exitCode})` : '';
         this.message(`Step ${event.step + 1} failed at ${basename(this.session.dockerfilePath)}:${event.line}${exit}: ${step?.text ?? event.message}`, 'error');
-        this.layers.forgetPartial();
+        this.layers.model.forgetPartial();
         // The failure deserves to be seen at once.
         this.refresh();
         return;
@@ -343,16 +336,7 @@ export class AppController {
   handleRawInput(data: string): void {
     this.rawHandled = undefined;
     if (this.quitting || !shellHasKeys(this.ui)) return;
-    const { toShell, left, rest } = splitAtLeaveKey(data, SHELL_LEAVE_KEY);
-    if (toShell) {
-      if (this.shell) this.shell.write(toShell);
-      else this.pendingShellInput += toShell;
-    }
-    this.rawHandled = { rest };
-    if (left) {
-      this.dispatch({ type: 'focus', pane: 'steps' });
-      this.refresh();
-    }
+    this.rawHandled = { rest: this.shells.takeKeys(data) };
   }
 
   private handleKey(input: string, key: KeyPress): void {
@@ -381,7 +365,7 @@ export class AppController {
     else if (key.ctrl && input === 'c') return this.execute('app.quit');
     else if (!key.ctrl && !key.meta && input !== '' && !/[\x00-\x1f\x7f]/.test(input)) this.dispatch({ type: 'shell.line.input', text: input });
     else return;
-    this.bottomCache = undefined;
+    this.bottom.invalidate();
     this.refresh();
   }
 
@@ -397,7 +381,7 @@ export class AppController {
     } else if (!key.ctrl && !key.meta && input !== '' && !/[\x00-\x1f\x7f]/.test(input)) {
       this.dispatch({ type: 'find.input', text: input });
     } else return;
-    this.applyRowOptions();
+    this.layers.applyRowOptions();
     this.refresh();
   }
 
@@ -437,31 +421,31 @@ export class AppController {
         }
         break;
       case 'shell.open':
-        this.openShell();
+        this.shells.open();
         break;
       case 'shell.before':
       case 'shell.after':
-        if (ui.shell?.phase === 'choose') this.startShell(ui.shell.step, command === 'shell.before' ? 'before' : 'after');
+        if (ui.shell?.phase === 'choose') this.shells.start(ui.shell.step, command === 'shell.before' ? 'before' : 'after');
         break;
       case 'shell.fullScreen':
-        this.goFullScreen();
+        this.shells.goFullScreen();
         break;
       case 'shell.close':
-        if (this.ui.shell && this.ui.shell.phase !== 'choose') this.discardShell('The shell pane is closed; the shell ended and its changes were thrown away.');
+        if (this.ui.shell && this.ui.shell.phase !== 'choose') this.shells.discard('The shell pane is closed; the shell ended and its changes were thrown away.');
         else this.message('No shell is open: s opens one at the selected step.');
         break;
       case 'shell.leave':
         // The raw input path leaves the shell; here the key means nothing.
         break;
       case 'shell.keep':
-        this.keepShell();
+        this.shells.keep();
         break;
       case 'shell.editLine':
         this.dispatch({ type: 'shell.line.edit' });
-        this.bottomCache = undefined;
+        this.bottom.invalidate();
         break;
       case 'shell.discard':
-        this.discardShell("The shell's changes were thrown away.");
+        this.shells.discard("The shell's changes were thrown away.");
         break;
       case 'find.open':
         this.dispatch({ type: 'find.open' });
@@ -491,11 +475,7 @@ export class AppController {
         break;
       case 'tree.expandAll':
       case 'tree.collapseAll':
-        if (this.rows) {
-          const path = this.rows.rows[ui.layerCursor]?.path;
-          this.rows.setAllCollapsed(command === 'tree.collapseAll');
-          this.dispatch({ type: 'layer.rows', count: this.rows.rows.length, keepCursor: this.cursorFor(path) });
-        }
+        this.layers.setAllCollapsed(command === 'tree.collapseAll');
         break;
       case 'layer.mode':
         this.dispatch({ type: 'layer.mode.cycle' });
@@ -506,7 +486,7 @@ export class AppController {
         break;
       case 'layer.sort':
         this.dispatch({ type: 'layer.sort.toggle' });
-        this.applyRowOptions();
+        this.layers.applyRowOptions();
         break;
       case 'filter.added':
       case 'filter.modified':
@@ -514,7 +494,7 @@ export class AppController {
       case 'filter.unchanged': {
         const diff = ({ 'filter.added': 'added', 'filter.modified': 'modified', 'filter.deleted': 'removed', 'filter.unchanged': 'unmodified' } as const)[command];
         this.dispatch({ type: 'filter.toggle', diff });
-        this.applyRowOptions();
+        this.layers.applyRowOptions();
         break;
       }
       case 'view.output':
@@ -531,7 +511,7 @@ export class AppController {
         break;
       case 'app.back':
         this.dispatch({ type: 'back' });
-        this.applyRowOptions();
+        this.layers.applyRowOptions();
         break;
       case 'app.quit':
         void this.quit();
@@ -540,21 +520,13 @@ export class AppController {
     this.refresh();
   }
 
-  private cursorFor(path: string | undefined): number {
-    if (!this.rows || path === undefined) return 0;
-    return Math.max(0, this.rows.indexOf(path));
-  }
-
   private toggleItem(): void {
     if (this.ui.focus === 'steps') {
       const step = this.session.steps[this.ui.stepCursor];
       if (step && step.endLine > step.startLine) this.dispatch({ type: 'step.unfold.toggle', index: step.index });
       return;
     }
-    if (this.ui.focus === 'layer' && this.rows) {
-      this.rows.toggle(this.ui.layerCursor);
-      this.dispatch({ type: 'layer.rows', count: this.rows.rows.length });
-    }
+    if (this.ui.focus === 'layer') this.layers.toggleAtCursor();
   }
 
   private runToEnd(): Promise<void> {
@@ -576,245 +548,6 @@ export class AppController {
     );
   }
 
-  // ---- the shell pane ----------------------------------------------------------
-
-  /** The pty's size: the bottom pane inside its border. */
-  private shellSize(): { cols: number; rows: number } {
-    return { cols: Math.max(2, this.layout.width - 2), rows: Math.max(1, this.layout.bottomHeight - 2) };
-  }
-
-  private shellPaneView(): ShellPaneView | undefined {
-    const shell = this.ui.shell;
-    if (!shell || (shell.phase !== 'opening' && shell.phase !== 'running')) return undefined;
-    const step = this.session.steps[shell.step];
-    const where = `${shell.state === 'before' ? 'before' : 'after'} step ${shell.step + 1}${step ? ` ${step.keyword}` : ''}`;
-    const title = shell.phase === 'opening' ? `shell ${where}: opening…` : `shell ${this.shell?.shellPath ?? ''} · ${where}`;
-    return { screen: this.shell?.screen, title, focused: shellHasKeys(this.ui) };
-  }
-
-  private openShell(): void {
-    const current = this.ui.shell;
-    if (current?.phase === 'running' || current?.phase === 'opening') {
-      // Back into the open shell.
-      this.dispatch({ type: 'focus', pane: 'bottom' });
-      return;
-    }
-    if (current?.phase === 'review') {
-      this.message("Keep (k) or discard (d) the last shell's changes first.");
-      return;
-    }
-    if (!this.session.openShell) {
-      this.message('No shell: this build of the engine cannot open one yet (SessionApi.openShell is missing).', 'error');
-      return;
-    }
-    const steps = this.session.steps;
-    // The image row: the image as built, i.e. after its last step.
-    const index = this.ui.stepCursor < steps.length ? this.ui.stepCursor : this.layers.finalStep(steps);
-    const step = index === undefined ? undefined : steps[index];
-    if (!step || step.status === 'pending' || step.status === 'skipped') {
-      this.message('Run the step first: a shell opens in the container as it is after a step that ran (n runs the next one).');
-      return;
-    }
-    if (step.status === 'running') {
-      this.message('The step is still running: a shell opens once it is done.');
-      return;
-    }
-    if (step.status === 'failed') {
-      if (step.keyword === 'RUN') {
-        // The question is asked in the hint bar: the failure message makes way for it.
-        this.dispatch({ type: 'message', message: undefined });
-        this.dispatch({ type: 'shell.choose', step: step.index });
-      }
-      // A failed COPY or WORKDIR has no state after it: only the one before.
-      else this.startShell(step.index, 'before');
-      return;
-    }
-    this.startShell(step.index, 'after');
-  }
-
-  private startShell(step: number, state: ShellState): void {
-    const id = ++this.shellId;
-    this.pendingShellInput = '';
-    this.dispatch({ type: 'message', message: undefined });
-    this.dispatch({ type: 'shell.opening', step, state });
-    const failed = this.session.steps[step];
-    // As the engine puts it into $LAYERLAB_FAILED_COMMAND: the RUN line without RUN and its flags.
-    const failedCommand = state === 'before' && failed?.status === 'failed' && failed.keyword === 'RUN' ? failed.text.replace(/^RUN\s+(--\S+\s+)*/i, '') : undefined;
-    const banner = failedCommand ? failedCommandBanner(failedCommand) : [];
-    PaneShell.open(this.session, { step, state }, this.shellSize(), { banner }).then(
-      (shell) => {
-        if (this.quitting || id !== this.shellId) {
-          void shell.discard().catch(() => undefined);
-          return;
-        }
-        this.shell = shell;
-        // The pane may have changed size while the shell opened.
-        shell.resize(this.shellSize().cols, this.shellSize().rows);
-        if (this.pendingShellInput) shell.write(this.pendingShellInput);
-        this.pendingShellInput = '';
-        void shell.finished.then((outcome) => this.onShellFinished(id, outcome));
-        this.dispatch({ type: 'shell.running' });
-        this.refresh();
-      },
-      (err: unknown) => {
-        if (this.quitting || id !== this.shellId) return;
-        this.dispatch({ type: 'shell.closed' });
-        if (err instanceof Error && err.name === 'NoShellError') {
-          // Nothing to type into, but the files are there to look at.
-          this.dispatch({ type: 'step.select', index: step, follow: false });
-          this.dispatch({ type: 'layer.mode.set', mode: 'upto' });
-          this.dispatch({ type: 'focus', pane: 'layer' });
-          this.message(`No shell at step ${step + 1}: ${err.message}. The layer pane shows its files instead.`, 'error');
-        } else {
-          this.message(`The shell did not open: ${errorText(err)}`, 'error');
-        }
-        this.refresh();
-      },
-    );
-  }
-
-  private onShellFinished(id: number, outcome: ShellOutcome): void {
-    const shell = this.ui.shell;
-    if (this.quitting || id !== this.shellId || !shell || shell.phase === 'choose' || shell.phase === 'review') return;
-    const step = this.session.steps[shell.step];
-    let cannotKeep: string | undefined;
-    if (outcome.changes.length === 0) cannotKeep = 'the shell changed nothing in the filesystem';
-    else if (shell.state === 'after' && step?.status === 'failed') {
-      cannotKeep = 'changes made on top of a failed step cannot be kept (open the shell before the step, and fix the RUN line there)';
-    }
-    this.dispatch({
-      type: 'shell.exited',
-      exitCode: outcome.exitCode,
-      changeCount: outcome.changes.length,
-      line: runLineFor(outcome.commands),
-      cannotKeep,
-    });
-    this.bottomCache = undefined;
-    this.refresh();
-  }
-
-  /** What the review of an exited shell says, in the bottom pane. */
-  private shellReviewLines(): ViewLine[] {
-    const shell = this.ui.shell;
-    if (shell?.phase !== 'review') return [];
-    const where = shell.state === 'before' ? `before step ${shell.step + 1}` : `after step ${shell.step + 1}`;
-    const paths = `${shell.changeCount} path${shell.changeCount === 1 ? '' : 's'}`;
-    const lines: ViewLine[] = [
-      {
-        text: `The shell exited with ${shell.exitCode}. ${shell.changeCount > 0 ? `It changed ${paths}: the layer pane shows them as a diff.` : 'It changed nothing.'}`,
-        tone: 'heading',
-      },
-    ];
-    if (shell.cannotKeep) {
-      lines.push({ text: `Nothing to keep: ${shell.cannotKeep}. d closes this.`, tone: 'note' });
-      return lines;
-    }
-    lines.push({ text: `k keeps the changes as a new step ${where}; this line goes into the Dockerfile and the steps below it run again:`, tone: 'note' });
-    // The whole line, cut into rows as it is (it is what goes into the Dockerfile).
-    const line = normaliseRunLine(shell.line);
-    const room = Math.max(10, this.layout.width - 4);
-    for (let at = 0; at < line.length; at += room) lines.push({ text: `  ${line.slice(at, at + room)}`, tone: 'added' });
-    lines.push({ text: shell.editing ? 'Editing the line below: enter when done, esc to stop.' : 'e edits the line · d throws the changes away', tone: 'note' });
-    return lines;
-  }
-
-  private keepShell(): void {
-    const review = this.ui.shell;
-    const shell = this.shell;
-    if (review?.phase !== 'review' || !shell || this.keeping) return;
-    if (review.cannotKeep) {
-      this.message(`Nothing to keep: ${review.cannotKeep}.`);
-      return;
-    }
-    const line = normaliseRunLine(review.line);
-    const id = this.shellId;
-    this.keeping = true;
-    this.message('Keeping the shell\'s changes as a new step…');
-    shell.keep(line).then(
-      (index) => {
-        this.keeping = false;
-        if (this.quitting || id !== this.shellId) return;
-        this.shell = undefined;
-        this.layers.forgetShells();
-        // The engine wrote the Dockerfile and re-planned: the watcher's news of it is old news.
-        this.readDockerfile();
-        this.ownDockerfileText = this.dockerfileLines.join('\n');
-        this.dispatch({ type: 'shell.closed' });
-        this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
-        this.dispatch({ type: 'focus', pane: 'steps' });
-        this.dispatch({ type: 'step.select', index, follow: false });
-        this.message(`Kept as step ${index + 1}: ${line} (the steps below it are pending again).`);
-        this.bottomCache = undefined;
-        this.replayDeferredReplan();
-        this.refresh();
-      },
-      (err: unknown) => {
-        this.keeping = false;
-        if (this.quitting) return;
-        this.message(`Not kept: ${errorText(err)}`, 'error');
-        this.replayDeferredReplan();
-        this.refresh();
-      },
-    );
-    this.refresh();
-  }
-
-  private discardShell(text: string): void {
-    const shell = this.shell;
-    this.shell = undefined;
-    // A shell still opening is given up: its late arrival is thrown away.
-    this.shellId++;
-    this.pendingShellInput = '';
-    this.layers.forgetShells();
-    this.dispatch({ type: 'shell.closed' });
-    this.message(text);
-    this.bottomCache = undefined;
-    if (shell) {
-      shell.discard().catch((err: unknown) => {
-        this.message(`The shell was not cleaned up: ${errorText(err)}`, 'error');
-        this.refresh();
-      });
-    }
-  }
-
-  private goFullScreen(): void {
-    const shell = this.shell;
-    if (!shell || this.ui.shell?.phase !== 'running') {
-      this.message('No shell is running: s opens one, then f gives it the whole terminal.');
-      return;
-    }
-    if (!this.handOff || this.fullScreen) {
-      this.message('Full screen needs the workbench on a terminal.', 'error');
-      return;
-    }
-    this.fullScreen = true;
-    this.handOff((stdin, stdout) => handOffTerminal({ stdin, stdout, shell, leaveKey: SHELL_LEAVE_KEY, exited: shell.exited }).then(() => undefined))
-      .catch((err: unknown) => this.message(`Full screen: ${errorText(err)}`, 'error'))
-      .finally(() => {
-        this.fullScreen = false;
-        this.bottomCache = undefined;
-        this.refresh();
-      });
-  }
-
-  private loadContextFiles(): void {
-    if (this.contextLoaded) return;
-    this.contextLoaded = true;
-    const list = this.session.contextFiles?.();
-    if (!list) return;
-    list.then(
-      (files) => {
-        this.contextFiles = files;
-        this.bottomCache = undefined;
-        this.refresh();
-      },
-      (err: unknown) => {
-        this.message(`Context files: ${errorText(err)}`, 'error');
-        this.refresh();
-      },
-    );
-  }
-
   async quit(): Promise<void> {
     if (this.quitting) return;
     this.quitting = true;
@@ -823,9 +556,7 @@ export class AppController {
     this.dispose();
     try {
       // The session discards open shells too; ours also frees its screen.
-      const shell = this.shell;
-      this.shell = undefined;
-      await shell?.discard().catch(() => undefined);
+      await this.shells.close();
       await this.session.close();
     } finally {
       this.onQuit();
@@ -837,16 +568,17 @@ export class AppController {
     this.unsubscribe();
     if (this.ticker) clearInterval(this.ticker);
     if (this.pendingNotify) clearTimeout(this.pendingNotify);
-    if (this.fileTimer) clearTimeout(this.fileTimer);
-    this.fileTimer = undefined;
+    this.bottom.dispose();
     this.ticker = undefined;
     this.pendingNotify = undefined;
   }
 
+  // ---- the Dockerfile changes ---------------------------------------------------
+
   /** A saved Dockerfile: re-plan, keeping every step above the first change. */
   replan(text: string): void {
     // A kept shell writes the Dockerfile and re-plans itself: wait for it, then see whether the save was ours.
-    if (this.keeping) {
+    if (this.shells.keeping) {
       this.deferredReplan = text;
       return;
     }
@@ -864,7 +596,7 @@ export class AppController {
             ? `Dockerfile changed: re-planned, steps from ${firstPending + 1} on are pending.`
             : 'Dockerfile changed: re-planned, nothing to run again.',
         );
-        this.bottomCache = undefined;
+        this.bottom.invalidate();
         this.refresh();
       },
       (err: unknown) => {
@@ -874,161 +606,23 @@ export class AppController {
     );
   }
 
+  /** A shell's changes became step `index`: the engine wrote the Dockerfile and re-planned. */
+  private shellKept(index: number, line: string): void {
+    // The watcher's news of the write is old news.
+    this.readDockerfile();
+    this.ownDockerfileText = this.dockerfileLines.join('\n');
+    this.dispatch({ type: 'shell.closed' });
+    this.dispatch({ type: 'plan', stepCount: this.session.steps.length });
+    this.dispatch({ type: 'focus', pane: 'steps' });
+    this.dispatch({ type: 'step.select', index, follow: false });
+    this.message(`Kept as step ${index + 1}: ${line} (the steps below it are pending again).`);
+    this.bottom.invalidate();
+  }
+
   private replayDeferredReplan(): void {
     const text = this.deferredReplan;
     this.deferredReplan = undefined;
     if (text !== undefined) this.replan(text);
-  }
-
-  // ---- the layer pane ---------------------------------------------------------
-
-  private layerRequestKey(): string {
-    const ui = this.ui;
-    if (ui.shell?.phase === 'review' && this.shell?.outcome) return `shell:${this.shellId}`;
-    const step = this.session.steps[ui.stepCursor];
-    const status = step ? `${step.status}:${step.layer?.diffId ?? ''}` : `image:${this.session.steps.map((s) => s.status).join(',')}`;
-    return `${ui.stepCursor}:${ui.layerMode}:${ui.rangeStart ?? ''}:${status}`;
-  }
-
-  private requestLayerView(): void {
-    const key = this.layerRequestKey();
-    if (key === this.viewRequestKey) return;
-    this.viewRequestKey = key;
-    const sequence = ++this.viewSequence;
-    this.view = undefined;
-    this.rows = undefined;
-    this.dispatch({ type: 'layer.rows', count: 0 });
-    const ui = this.ui;
-    const shell = ui.shell?.phase === 'review' ? ui.shell : undefined;
-    const outcome = this.shell?.outcome;
-    const request =
-      shell && outcome
-        ? this.layers.shellView({ step: shell.step, state: shell.state, id: this.shellId, changes: outcome.changes })
-        : this.layers.view({ step: ui.stepCursor, mode: ui.layerMode, rangeStart: ui.rangeStart });
-    request.then(
-      (view) => {
-        if (sequence !== this.viewSequence) return;
-        this.view = view;
-        this.rows = view.kind === 'tree' ? new TreeRowList(view.root, this.rowOptions()) : undefined;
-        this.dispatch({ type: 'layer.rows', count: this.rows?.rows.length ?? 0, keepCursor: 0 });
-        this.bottomCache = undefined;
-        this.refresh();
-      },
-      (err: unknown) => {
-        if (sequence !== this.viewSequence) return;
-        this.view = { kind: 'note', key, title: 'layer', lines: [`Could not read the layer: ${errorText(err)}`] };
-        this.refresh();
-      },
-    );
-  }
-
-  private requestImageView(): void {
-    const wanted = this.ui.bottomView === 'image' || (this.ui.stepCursor >= this.session.steps.length && this.ui.detailOf === 'steps');
-    if (!wanted) return;
-    const key = `image:${this.sessionVersion}`;
-    if (key === this.imageRequestKey) return;
-    this.imageRequestKey = key;
-    this.layers.view({ step: this.session.steps.length, mode: 'upto', rangeStart: undefined }).then(
-      (view) => {
-        if (key !== this.imageRequestKey) return;
-        this.imageView = view;
-        this.bottomCache = undefined;
-        this.refresh();
-      },
-      (err: unknown) => {
-        this.message(`Image: ${errorText(err)}`, 'error');
-        this.refresh();
-      },
-    );
-  }
-
-  private rowOptions(): { diffTypes: UiState['diffTypes']; find: string | RegExp | undefined; sortBy: UiState['sortBy'] } {
-    return { diffTypes: this.ui.diffTypes, find: findPattern(this.ui.find), sortBy: this.ui.sortBy };
-  }
-
-  private applyRowOptions(): void {
-    if (!this.rows) return;
-    this.rows.setOptions(this.rowOptions());
-    this.dispatch({ type: 'layer.rows', count: this.rows.rows.length });
-  }
-
-  // ---- the bottom pane --------------------------------------------------------
-
-  private scheduleFileContent(key: string, width: number, build: () => Omit<BottomContent, 'key'>): void {
-    if (this.fileTimer) clearTimeout(this.fileTimer);
-    this.fileTimer = setTimeout(() => {
-      this.fileTimer = undefined;
-      if (this.quitting) return;
-      try {
-        const content = build();
-        this.fileContent = { key: `${key}|${width}`, ...content, lines: wrapLines(content.lines, width) };
-      } catch (err) {
-        this.fileContent = { key: `${key}|${width}`, title: 'file', lines: [{ text: `Could not read the file: ${errorText(err)}`, tone: 'warning' }] };
-      }
-      this.refresh();
-    }, FILE_READ_DELAY_MS);
-  }
-
-  private bottomContent(): BottomContent {
-    const ui = this.ui;
-    const steps = this.session.steps;
-    const width = this.layout.width - 2;
-    const wrap = (content: BottomContent): BottomContent => ({ ...content, lines: wrapLines(content.lines, width) });
-    const cached = (key: string, build: () => Omit<BottomContent, 'key'>): BottomContent => {
-      const full = `${key}|${width}`;
-      if (this.bottomCache?.key === full) return this.bottomCache;
-      return wrap({ key: full, ...build() });
-    };
-    if (ui.shell?.phase === 'review') {
-      return { key: `shell-review:${this.shellId}:${ui.shell.line}:${ui.shell.editing}:${width}`, title: 'shell: keep or discard', lines: wrapLines(this.shellReviewLines(), width) };
-    }
-    const imageRow = ui.stepCursor >= steps.length;
-    const view = ui.bottomView !== 'auto' ? ui.bottomView : ui.detailOf === 'layer' ? 'file' : imageRow ? 'image' : 'output';
-    switch (view) {
-      case 'image':
-        return cached(`image:${this.imageView?.key ?? ''}`, () => ({
-          title: 'image',
-          lines:
-            this.imageView?.kind === 'tree'
-              ? imageReportLines(this.imageView.layers, this.imageView.trees, steps)
-              : this.imageView?.kind === 'note'
-                ? this.imageView.lines.map((text) => ({ text, tone: 'note' as const }))
-                : [{ text: 'loading…', tone: 'note' }],
-        }));
-      case 'context':
-        return cached(`context:${this.contextFiles?.length ?? 'none'}:${this.sessionVersion}`, () => ({
-          title: 'context',
-          lines: this.session.contextFiles
-            ? this.contextFiles
-              ? contextLines(this.contextFiles, steps, this.session.contextDir)
-              : [{ text: 'loading…', tone: 'note' }]
-            : contextLines(undefined, steps, this.session.contextDir),
-        }));
-      case 'file': {
-        const node = this.rows?.rows[ui.layerCursor];
-        const viewNow = this.view;
-        const key = `file:${viewNow?.key ?? ''}:${node?.path ?? ''}`;
-        if (this.fileContent?.key === `${key}|${width}`) return this.fileContent;
-        if (!viewNow) return { key: 'file:loading', title: 'file', lines: [{ text: 'loading…', tone: 'note' }] };
-        if (viewNow.kind === 'note') return cached(key, () => ({ title: 'file', lines: viewNow.lines.map((text) => ({ text, tone: 'note' as const })) }));
-        if (!node) return cached(key, () => ({ title: 'file', lines: [{ text: 'No file in view (check the filters and the find text).', tone: 'note' }] }));
-        const source = { session: this.session, layers: viewNow.layers, afterStep: viewNow.afterStep, beforeStep: viewNow.beforeStep };
-        // Reading a file from the store may take a while: draw the moved cursor
-        // first, and read once the keys stop for a moment.
-        this.scheduleFileContent(key, width, () => ({ title: `file /${node.path}`, lines: fileViewLines(source, node) }));
-        return { key: `${key}:quick`, title: `file /${node.path}`, lines: wrapLines(fileViewLines(source, node, { readContent: false }), width) };
-      }
-      case 'output': {
-        const step = steps[Math.min(ui.stepCursor, steps.length - 1)];
-        if (!step) return { key: 'empty', title: 'output', lines: [] };
-        const log = this.session.log(step.index);
-        return cached(`output:${step.index}:${step.status}:${log.length}:${this.sessionVersion}`, () => ({
-          title: `output of step ${step.index + 1}`,
-          lines: outputLines(step, log, basename(this.session.dockerfilePath)),
-          follow: step.status === 'running',
-        }));
-      }
-    }
   }
 }
 
@@ -1041,19 +635,6 @@ export function keyOfChar(char: string): { input: string; key: KeyPress } {
   if (char === '\x1b') return { input: '', key: { escape: true } };
   if (code >= 1 && code <= 26) return { input: String.fromCharCode(code + 96), key: { ctrl: true } };
   return { input: char, key: {} };
-}
-
-function wrapLines(lines: readonly ViewLine[], width: number): ViewLine[] {
-  const out: ViewLine[] = [];
-  for (const line of lines) {
-    // Diffs and logs keep one line per line (cut at the edge); prose wraps.
-    if (line.tone === 'note' || line.tone === 'warning' || line.tone === 'heading') {
-      for (const text of wrapText(line.text, width)) out.push({ text, tone: line.tone });
-    } else {
-      out.push(line);
-    }
-  }
-  return out;
 }
 
 function errorText(err: unknown): string {
