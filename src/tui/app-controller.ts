@@ -11,9 +11,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { BuildEvent, SessionApi, StepState } from '../engine/session-types.js';
-import type { DiffNode } from '../layers/index.js';
+import type { DiffNode } from '../layers/tree-diff.js';
 import { BottomPaneContent } from './bottom-pane-content.js';
 import { commandForKey, keyName, type CommandId, type KeyPress } from './key-bindings.js';
+import { cancelIdleCollection } from './idle-collection.js';
 import { LayerPaneLoader } from './layer-pane-loader.js';
 import { computeLayout, type Layout } from './layout.js';
 import type { ViewLine } from './model/file-view.js';
@@ -569,6 +570,7 @@ export class AppController {
     if (this.ticker) clearInterval(this.ticker);
     if (this.pendingNotify) clearTimeout(this.pendingNotify);
     this.bottom.dispose();
+    cancelIdleCollection();
     this.ticker = undefined;
     this.pendingNotify = undefined;
   }

@@ -10,6 +10,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { inkFrameCaches } from './bundle/ink-frame-caches.js';
+import { yogaWithoutFetch } from './bundle/yoga-without-fetch.js';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 
@@ -27,6 +28,7 @@ await build({
   logLevel: 'warning',
   plugins: [
     inkFrameCaches(),
+    yogaWithoutFetch(),
     {
       // Ink loads react-devtools-core only when DEV=true, and it is not installed: stand in an empty module.
       name: 'no-react-devtools',

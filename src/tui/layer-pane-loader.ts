@@ -8,7 +8,9 @@
  */
 import type { SessionApi } from '../engine/session-types.js';
 import type { ChangeEntry } from '../layers/types.js';
-import { TreeRowList, type DiffNode, type RowOptions } from '../layers/index.js';
+import type { DiffNode } from '../layers/tree-diff.js';
+import { TreeRowList, type RowOptions } from '../layers/tree-rows.js';
+import { collectWhenIdle } from './idle-collection.js';
 import { LayerModel, type LayerView } from './model/layer-model.js';
 import { ALL_DIFF_TYPES, findPattern, type UiAction, type UiState } from './state/ui-state.js';
 
@@ -24,6 +26,9 @@ export interface LayerPaneHost {
   /** The exited shell whose changes are under review, if any. */
   shellUnderReview(): { id: number; step: number; state: 'before' | 'after'; changes: readonly ChangeEntry[] } | undefined;
 }
+
+/** A view this big leaves garbage worth a collection (see idle-collection.ts). */
+const BIG_VIEW_ROWS = 20_000;
 
 export class LayerPaneLoader {
   readonly model: LayerModel;
@@ -70,6 +75,7 @@ export class LayerPaneLoader {
         this.rowList = view.kind === 'tree' ? new TreeRowList(view.root, this.rowOptions()) : undefined;
         this.host.dispatch({ type: 'layer.rows', count: this.rows.length, keepCursor: 0 });
         this.host.viewChanged();
+        if (this.rows.length >= BIG_VIEW_ROWS) collectWhenIdle();
       },
       (err: unknown) => {
         if (sequence !== this.viewSequence) return;

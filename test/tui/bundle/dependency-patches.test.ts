@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 // Ink's own tokenizer, as the bundle uses it (a dependency of ink).
 import { ansiCodesToString, diffAnsiCodes, styledCharsFromTokens, styledCharsToString, tokenize } from '@alcalzone/ansi-tokenize';
 import { applyReplacements, INK_PATCHES, inkFrameCaches } from '../../../src/tui/bundle/ink-frame-caches.js';
+import { YOGA_REPLACEMENTS, yogaWithoutFetch } from '../../../src/tui/bundle/yoga-without-fetch.js';
 import { BLANK_CELL, cellsToString, frameCachesFactory, type InkOutputCaches, type StyledChar } from '../../../src/tui/bundle/ink-frame-memo.js';
 
 const codes = { ansiCodesToString, diffAnsiCodes };
@@ -116,5 +117,42 @@ describe('the Ink patches', () => {
     expect(code).toContain('rowText(rowIndex, lineWithoutEmptyItems)');
     expect(code).toContain('output.caches.getWidestLine(text)');
     expect(code).toMatch(/cache\.size >= \d+/);
+  });
+});
+
+describe('the Yoga patch', () => {
+  const yogaWasm = join(dirname(createRequire(import.meta.url).resolve('yoga-layout')), '../binaries/yoga-wasm-base64-esm.js');
+
+  it('each replacement matches the installed yoga-layout exactly once', () => {
+    expect(applyReplacements(readFileSync(yogaWasm, 'utf8'), YOGA_REPLACEMENTS).errors).toEqual([]);
+  });
+
+  it('bundles a Yoga that lays out without fetch', async () => {
+    const result = await build({
+      stdin: { contents: "import Yoga from 'yoga-layout'; export default Yoga;", resolveDir: dirname(yogaWasm), loader: 'js' },
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+      plugins: [yogaWithoutFetch()],
+    });
+    const code = result.outputFiles[0]!.text;
+    const realFetch = globalThis.fetch;
+    let fetched = 0;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      fetched++;
+      return realFetch(...args);
+    }) as typeof fetch;
+    try {
+      const { default: Yoga } = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { default: { Node: { create(): { setWidth(w: number): void; calculateLayout(): void; getComputedWidth(): number } } } };
+      const node = Yoga.Node.create();
+      node.setWidth(42);
+      node.calculateLayout();
+      expect(node.getComputedWidth()).toBe(42);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(fetched).toBe(0);
   });
 });
