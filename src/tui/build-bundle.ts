@@ -9,7 +9,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { inkFrameCaches } from './bundle/ink-frame-caches.js';
+import { inkPatches } from './bundle/ink-patches.js';
 import { yogaWithoutFetch } from './bundle/yoga-without-fetch.js';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
@@ -21,13 +21,14 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // Production React; LAYERLAB_PATCHED_INK tells run-tui that Ink is patched (bundle/ink-patches.ts).
+  define: { 'process.env.NODE_ENV': '"production"', 'process.env.LAYERLAB_PATCHED_INK': '"true"' },
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [
-    inkFrameCaches(),
+    inkPatches(),
     yogaWithoutFetch(),
     {
       // Ink loads react-devtools-core only when DEV=true, and it is not installed: stand in an empty module.

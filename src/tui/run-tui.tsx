@@ -1,10 +1,16 @@
 /**
  * Starts the workbench on a build session and resolves when the user quits
  * and the session is closed. Render options follow TUI-NOTES.md: Ctrl-C is
- * ours (not Ink's), and Ink may draw up to 250 frames a second: keys draw at once, and bursts
- * of session events are already drawn at most once a frame by the controller.
+ * ours (not Ink's), and Ink may draw up to 250 frames a second: keys draw at
+ * once, and the controller already draws bursts of session events at most
+ * once a frame. Ink rewrites only the lines that changed (incremental
+ * rendering) when it runs from the bundle, whose Ink is patched for it
+ * (bundle/ink-patches.ts).
  * A shell that takes the whole terminal (`f`) unmounts Ink and mounts it
- * again afterwards; the state lives in the controller, outside React.
+ * again afterwards; the state lives in the controller, outside React. So
+ * does a resize while Ink draws incrementally: the terminal may have moved
+ * or rewrapped the lines Ink would leave alone, so the frame after a resize
+ * is drawn whole, from the top of a clean screen.
  */
 import { readFileSync } from 'node:fs';
 import { render, type Instance } from 'ink';
@@ -23,6 +29,9 @@ export interface RunTuiOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Defined as true by the bundle build (build-bundle.ts), whose Ink carries the fix for incremental rendering. */
+const PATCHED_INK = process.env.LAYERLAB_PATCHED_INK === 'true';
+
 export async function runTui(options: RunTuiOptions): Promise<void> {
   const { session } = options;
   const stdout = options.stdout ?? process.stdout;
@@ -30,7 +39,9 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   let resolveQuit!: () => void;
   const quitDone = new Promise<void>((resolve) => (resolveQuit = resolve));
   let instance: Instance | undefined;
+  let handingOff = false;
   const handOff: TerminalHandOff = async (takeOver) => {
+    handingOff = true;
     const current = instance;
     instance = undefined;
     current?.unmount();
@@ -43,8 +54,35 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
       controller.resize(stdout.columns ?? 80, stdout.rows ?? 24);
       // A quit meanwhile (SIGTERM) needs no workbench any more.
       if (!controller.getSnapshot().quitting) instance = mount();
+      handingOff = false;
     }
   };
+  // Resizes come in bursts while a window is dragged: one redraw at a time, and one more after it.
+  let redrawing: Promise<void> | undefined;
+  let redrawAgain = false;
+  const redrawWhole = async (): Promise<void> => {
+    do {
+      redrawAgain = false;
+      const current = instance;
+      instance = undefined;
+      current?.unmount();
+      await current?.waitUntilExit().catch(() => undefined);
+      if (controller.getSnapshot().quitting || handingOff) return;
+      stdout.write('\x1b[2J\x1b[H');
+      controller.resize(stdout.columns ?? 80, stdout.rows ?? 24);
+      instance = mount();
+    } while (redrawAgain);
+  };
+  const onResize = (): void => {
+    if (!PATCHED_INK || handingOff) return;
+    if (redrawing) {
+      redrawAgain = true;
+      return;
+    }
+    redrawing = redrawWhole().finally(() => (redrawing = undefined));
+  };
+  // Before Ink's own resize listener, which would draw one more frame incrementally.
+  stdout.on('resize', onResize);
   const controller = new AppController({
     session,
     columns: stdout.columns ?? 80,
@@ -74,7 +112,7 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
       <ThemeContext.Provider value={theme}>
         <App controller={controller} />
       </ThemeContext.Provider>,
-      { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 250, incrementalRendering: false },
+      { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 250, incrementalRendering: PATCHED_INK },
     );
   instance = mount();
   try {
@@ -83,6 +121,8 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
     watcher?.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
+    stdout.off('resize', onResize);
+    await redrawing;
     instance?.unmount();
     await instance?.waitUntilExit().catch(() => undefined);
   }

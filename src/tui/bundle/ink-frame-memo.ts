@@ -1,6 +1,6 @@
 /**
  * What the workbench bundle adds to Ink 6.8's frame composer (see
- * ink-frame-caches.ts for why and how it is wired in): caches that carry
+ * ink-patches.ts for why and how it is wired in): caches that carry
  * over from one frame to the next, and a quicker way to turn a row of
  * styled cells back into a string.
  *

@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Plugin } from 'esbuild';
-import { applyReplacements, type Replacement } from './ink-frame-caches.js';
+import { applyReplacements, type Replacement } from './ink-patches.js';
 
 export const YOGA_REPLACEMENTS: Replacement[] = [
   { what: 'the wasm bytes', find: /return w\|\|"function"!=typeof fetch\?/g, replace: 'return true?' },

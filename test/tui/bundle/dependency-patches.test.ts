@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 // Ink's own tokenizer, as the bundle uses it (a dependency of ink).
 import { ansiCodesToString, diffAnsiCodes, styledCharsFromTokens, styledCharsToString, tokenize } from '@alcalzone/ansi-tokenize';
-import { applyReplacements, INK_PATCHES, inkFrameCaches } from '../../../src/tui/bundle/ink-frame-caches.js';
+import { applyReplacements, INK_PATCHES, inkPatches } from '../../../src/tui/bundle/ink-patches.js';
 import { YOGA_REPLACEMENTS, yogaWithoutFetch } from '../../../src/tui/bundle/yoga-without-fetch.js';
 import { BLANK_CELL, cellsToString, frameCachesFactory, type InkOutputCaches, type StyledChar } from '../../../src/tui/bundle/ink-frame-memo.js';
 
@@ -111,7 +111,7 @@ describe('the Ink patches', () => {
       format: 'esm',
       logLevel: 'silent',
       external: ['react-devtools-core'],
-      plugins: [inkFrameCaches()],
+      plugins: [inkPatches()],
     });
     const code = result.outputFiles[0]!.text;
     expect(code).toContain('rowText(rowIndex, lineWithoutEmptyItems)');

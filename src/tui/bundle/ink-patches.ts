@@ -1,8 +1,9 @@
 /**
- * An esbuild plugin for the workbench bundle: Ink 6.8 reuses the previous
- * frame's work when it composes the next one (ink-frame-memo.ts).
+ * An esbuild plugin for the workbench bundle that patches Ink 6.8: it reuses
+ * the previous frame's work when it composes the next one, and its
+ * incremental renderer puts frames where they belong.
  *
- * Ink composes every frame from scratch. It tokenizes each line of text into
+ * Speed. Ink composes every frame from scratch. It tokenizes each line of text into
  * styled cells and measures it with caches that live for one frame, fills a
  * new object into every empty cell, and turns every row back into a string
  * by diffing the styles of each pair of neighbouring cells. On a 120x40
@@ -17,6 +18,13 @@
  *     all).
  * Sharing cells is safe because Ink never writes to a cell object: it copies
  * cell references into its grid and reads them to build the strings.
+ *
+ * Drawing. With `incrementalRendering`, Ink 6.8 rewrites only the lines that
+ * changed, but it moves the cursor up one line too few before a frame that
+ * ends with a newline, which every frame shorter than the terminal does (the
+ * workbench draws `rows - 1` lines, TUI-NOTES.md): the frame landed one line
+ * low, and the lines it skipped as unchanged stayed where they were. Ink 7
+ * counts that newline; log-update.js is patched to do the same.
  *
  * Each patch is a textual replacement that must match exactly once. Ink is
  * pinned (6.8 is the last version for Node 20); when a replacement does not
@@ -62,6 +70,16 @@ export const INK_PATCHES: Record<string, { replacements: Replacement[]; append?:
   'render-node-to-output.js': {
     replacements: [{ what: 'the text width', find: /const currentWidth = widestLine\(text\);/g, replace: 'const currentWidth = output.caches.getWidestLine(text);' }],
   },
+  'log-update.js': {
+    replacements: [
+      {
+        what: 'the climb to the top of the previous frame',
+        find: /buffer\.push\(ansiEscapes\.cursorUp\(previousVisible - 1\)\);/g,
+        // The cursor sits below the last line when that line ended with a newline.
+        replace: "buffer.push(ansiEscapes.cursorUp(previousOutput.endsWith('\\n') ? previousVisible : previousVisible - 1));",
+      },
+    ],
+  },
   'measure-text.js': {
     replacements: [
       { what: 'the measured texts', find: /cache\.set\(text, dimensions\);/g, replace: `if (cache.size >= ${MEASURED_TEXTS_KEPT}) cache.clear();\n    cache.set(text, dimensions);` },
@@ -80,15 +98,15 @@ export function applyReplacements(source: string, replacements: readonly Replace
   return { source, errors };
 }
 
-export function inkFrameCaches(): Plugin {
+export function inkPatches(): Plugin {
   return {
-    name: 'ink-frame-caches',
+    name: 'ink-patches',
     setup(build) {
-      build.onLoad({ filter: /[\\/]ink[\\/]build[\\/](output|render-node-to-output|measure-text)\.js$/ }, async (args) => {
+      build.onLoad({ filter: /[\\/]ink[\\/]build[\\/](output|render-node-to-output|measure-text|log-update)\.js$/ }, async (args) => {
         const patch = INK_PATCHES[args.path.split(/[\\/]/).at(-1)!]!;
         const { source, errors } = applyReplacements(await readFile(args.path, 'utf8'), patch.replacements);
         if (errors.length > 0) {
-          return { errors: errors.map((text) => ({ text: `ink-frame-caches: ${args.path}: ${text}; check the patch against this Ink version` })) };
+          return { errors: errors.map((text) => ({ text: `ink-patches: ${args.path}: ${text}; check the patch against this Ink version` })) };
         }
         return { contents: patch.append ? `${source}\n${patch.append}\n` : source, loader: 'js' };
       });
