@@ -7,15 +7,15 @@
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, posix } from 'node:path';
+import { isWhiteout } from '../layers/lower-view.js';
 
 const maxSymlinkHops = 40;
 
 type Lookup = { kind: 'found'; layerDir: string; type: 'file' | 'dir' | 'symlink' | 'other' } | { kind: 'absent' };
 
-function isWhiteout(path: string): boolean {
+function isWhiteoutAt(path: string): boolean {
   try {
-    const st = lstatSync(path);
-    return st.isCharacterDevice() && st.rdev === 0;
+    return isWhiteout(lstatSync(path));
   } catch {
     return false;
   }
@@ -55,7 +55,7 @@ function lookup(layers: string[], rel: string): Lookup {
     let hidden = false;
     for (let i = 1; i <= parts.length; i++) {
       const p = join(layer, ...parts.slice(0, i));
-      if (isWhiteout(p)) return { kind: 'absent' };
+      if (isWhiteoutAt(p)) return { kind: 'absent' };
       if (i < parts.length && layer !== layers[layers.length - 1]) {
         try {
           if (lstatSync(p).isDirectory() && isOpaque(p)) hidden = true;

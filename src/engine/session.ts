@@ -7,6 +7,7 @@
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { platformFromNode } from '../dockerfile/platform.js';
+import { DockerfileReadError } from '../dockerfile/errors.js';
 import type { Instruction } from '../dockerfile/instructions.js';
 import { parseOnbuildTriggers } from '../dockerfile/onbuild-triggers.js';
 import type { DockerignoreMatcher } from '../dockerfile/dockerignore.js';
@@ -24,7 +25,7 @@ import { sweepHostMounts } from './host-mounts.js';
 import { countChanges, detectChanges, layerIdMapsFor } from './layer-commit.js';
 import { readFileFromStack } from './layer-stack-reader.js';
 import { firstChangedStep, planBuild, type BuildPlan, type PlannedStep } from './plan.js';
-import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepFailure, StepState } from './session-types.js';
+import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepFailure, StepInfo, StepState } from './session-types.js';
 import { openShell, type OpenedShell } from './shell.js';
 import { commitHistory, runCreatedBy, withShell } from './image-config.js';
 import { resolveContextSources } from './copy/index.js';
@@ -221,30 +222,14 @@ export class BuildSession implements SessionApi {
     const old = this.runtimes;
     this.plan = plan;
     this.runtimes = plan.steps.map((step, i) => {
-      const info = {
-        index: step.index,
-        stageIndex: step.stageIndex,
-        stageName: step.stageName,
-        keyword: step.keyword,
-        text: step.text,
-        startLine: step.startLine,
-        endLine: step.endLine,
-      };
+      const info = stepInfo(step);
       if (i < keep && old[i]) return { ...old[i]!, state: { ...old[i]!.state, ...info } };
       return { state: { ...info, status: step.needed ? 'pending' : 'skipped' }, log: [] };
     });
     for (const bp of [...this.bps]) if (bp >= this.runtimes.length) this.bps.delete(bp);
     this.emit({
       type: 'plan',
-      steps: this.runtimes.map(({ state }) => ({
-        index: state.index,
-        stageIndex: state.stageIndex,
-        stageName: state.stageName,
-        keyword: state.keyword,
-        text: state.text,
-        startLine: state.startLine,
-        endLine: state.endLine,
-      })),
+      steps: this.runtimes.map(({ state }) => stepInfo(state)),
     });
   }
 
@@ -791,7 +776,8 @@ export class BuildSession implements SessionApi {
   }
 }
 
-function baseInfo(s: StepState): StepState {
+/** The plan fields of a step, without its results. */
+function stepInfo(s: StepInfo): StepInfo {
   return {
     index: s.index,
     stageIndex: s.stageIndex,
@@ -800,8 +786,12 @@ function baseInfo(s: StepState): StepState {
     text: s.text,
     startLine: s.startLine,
     endLine: s.endLine,
-    status: s.status,
   };
+}
+
+/** A step's plan fields and status, its earlier results dropped. */
+function baseInfo(s: StepState): StepState {
+  return { ...stepInfo(s), status: s.status };
 }
 
 function isFinished(status: StepState['status']): boolean {
@@ -822,9 +812,6 @@ async function readDockerfile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    const e = new Error(`${path}: cannot read the Dockerfile: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    (e as Error & { isUserError: boolean; exitCode: number }).isUserError = true;
-    (e as Error & { isUserError: boolean; exitCode: number }).exitCode = 2;
-    throw e;
+    throw new DockerfileReadError(path, err);
   }
 }
