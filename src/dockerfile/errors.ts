@@ -63,3 +63,23 @@ export class ShellLexError extends Error {
     this.name = 'ShellLexError';
   }
 }
+
+/** The Dockerfile could not be read at all (missing, a directory, no permission). */
+export class DockerfileReadError extends Error {
+  readonly isUserError = true;
+  readonly exitCode = 2;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`${path}: cannot read the Dockerfile: ${readFailureReason(cause)}`);
+    this.name = 'DockerfileReadError';
+  }
+}
+
+function readFailureReason(cause: unknown): string {
+  const e = cause as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return 'no such file';
+  if (e?.code === 'EISDIR') return 'it is a directory';
+  return e?.message ?? String(cause);
+}

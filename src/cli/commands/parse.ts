@@ -9,19 +9,6 @@ import type { Command, CommandIo } from '../command.js';
 const FORMATS = ['buildkit', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
-/** The Dockerfile could not be read at all. */
-class DockerfileReadError extends Error {
-  readonly isUserError = true;
-  readonly exitCode = 2;
-  constructor(
-    readonly path: string,
-    reason: string,
-  ) {
-    super(`${path}: cannot read the Dockerfile: ${reason}`);
-    this.name = 'DockerfileReadError';
-  }
-}
-
 async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -34,9 +21,8 @@ async function readDockerfile(path: string, io: CommandIo): Promise<Uint8Array> 
   try {
     return await readFile(path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : (e.message ?? String(err));
-    throw new DockerfileReadError(path, reason);
+    const { DockerfileReadError } = await import('../../dockerfile/errors.js');
+    throw new DockerfileReadError(path, err);
   }
 }
 
