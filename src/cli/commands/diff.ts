@@ -22,20 +22,28 @@ interface Row {
   metadata?: string[];
 }
 
-function rowOf(c: ChangeEntry, isParentOnly: (c: ChangeEntry) => boolean): Row {
-  const mark = c.kind === 'added' ? '+' : c.kind === 'deleted' ? '-' : c.metadataOnly && c.metadataOnly.length > 0 ? 'm' : '~';
+type RowFields = Pick<ChangeEntry, 'type' | 'size' | 'mode' | 'uid' | 'gid' | 'linkTarget'>;
+
+/** One printed line, from a layer's change entry or a range's diff node alike. */
+function rowFrom(path: string, change: 'added' | 'modified' | 'removed', info: RowFields, metadataOnly: string[] | undefined): Row {
+  const metadata = metadataOnly && metadataOnly.length > 0 ? metadataOnly : undefined;
   return {
-    mark,
-    path: `/${c.path}`,
-    type: c.type,
-    size: c.size,
-    mode: c.mode,
-    uid: c.uid,
-    gid: c.gid,
-    linkTarget: c.linkTarget,
-    metadata: c.metadataOnly && c.metadataOnly.length > 0 ? c.metadataOnly : undefined,
-    parentOnly: isParentOnly(c) || undefined,
+    mark: change === 'added' ? '+' : change === 'removed' ? '-' : metadata ? 'm' : '~',
+    path: `/${path}`,
+    type: info.type,
+    size: info.size,
+    mode: info.mode,
+    uid: info.uid,
+    gid: info.gid,
+    linkTarget: info.linkTarget,
+    metadata,
   };
+}
+
+function rowOf(c: ChangeEntry, isParentOnly: (c: ChangeEntry) => boolean): Row {
+  const row = rowFrom(c.path, c.kind === 'deleted' ? 'removed' : c.kind, c, c.metadataOnly);
+  if (isParentOnly(c)) row.parentOnly = true;
+  return row;
 }
 
 export function parseRange(text: string, count: number): [number, number] {
@@ -134,17 +142,7 @@ async function rangeRows(changesOf: Array<() => Promise<ChangeEntry[]>>, a: numb
       if (child.diff !== 'unmodified') {
         const info = child.info ?? child.before;
         if (info) {
-          rows.push({
-            mark: child.diff === 'added' ? '+' : child.diff === 'removed' ? '-' : child.metadataOnly?.length ? 'm' : '~',
-            path: `/${child.path}`,
-            type: info.type,
-            size: info.size,
-            mode: info.mode,
-            uid: info.uid,
-            gid: info.gid,
-            linkTarget: info.linkTarget,
-            metadata: child.metadataOnly?.length ? child.metadataOnly : undefined,
-          });
+          rows.push(rowFrom(child.path, child.diff, info, child.metadataOnly));
         }
       }
       if (child.diff !== 'removed') visit(child);
