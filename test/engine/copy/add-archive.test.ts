@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArchiveError, copyFiles, type CopyRequest } from '../../../src/engine/copy/index.js';
-import { makeTree, readTree, shape, tarOf, tempDir, type TarEntry } from './tree-fixture.js';
+import { contextAndRootfsPerTest, makeTree, readTree, shape, tarOf, type TarEntry } from './tree-fixture.js';
 
 const PACKAGE: TarEntry[] = [
   { name: 'pkg/', type: 'directory', mode: 0o750, uid: 1000, gid: 1000 },
@@ -20,17 +20,7 @@ const PACKAGE: TarEntry[] = [
   { name: './top.txt', type: 'file', mode: 0o600, body: 'top' },
 ];
 
-let context: ReturnType<typeof tempDir>;
-let rootfs: ReturnType<typeof tempDir>;
-
-beforeEach(() => {
-  context = tempDir('ctx');
-  rootfs = tempDir('rootfs');
-});
-afterEach(() => {
-  context.cleanup();
-  rootfs.cleanup();
-});
+const { context, rootfs } = contextAndRootfsPerTest();
 
 function add(request: Partial<CopyRequest> & Pick<CopyRequest, 'sources' | 'dest'>) {
   return copyFiles({ source: { kind: 'context', root: context.path }, workdir: '/', destRoot: rootfs.path, isAdd: true, ...request });

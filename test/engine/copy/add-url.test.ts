@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checksumSources,
   copyFiles,
@@ -17,7 +17,7 @@ import {
   UnsupportedSourceError,
   type CopyRequest,
 } from '../../../src/engine/copy/index.js';
-import { makeTree, readTree, shape, tarOf, tempDir } from './tree-fixture.js';
+import { contextAndRootfsPerTest, makeTree, readTree, shape, tarOf } from './tree-fixture.js';
 
 const TOOL = '#!/bin/sh\necho tool\n';
 const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
@@ -52,16 +52,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-let context: ReturnType<typeof tempDir>;
-let rootfs: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  context = tempDir('ctx');
-  rootfs = tempDir('rootfs');
-});
-afterEach(() => {
-  context.cleanup();
-  rootfs.cleanup();
-});
+const { context, rootfs } = contextAndRootfsPerTest();
 
 function add(request: Partial<CopyRequest> & Pick<CopyRequest, 'sources' | 'dest'>) {
   return copyFiles({ source: { kind: 'context', root: context.path }, workdir: '/', destRoot: rootfs.path, isAdd: true, ...request });

@@ -5,7 +5,7 @@
  */
 import { lchownSync, lstatSync, mkdirSync, statSync, symlinkSync, linkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   copyFiles,
   CopyOptionError,
@@ -14,19 +14,9 @@ import {
   SourceOutsideContextError,
   type CopyRequest,
 } from '../../../src/engine/copy/index.js';
-import { makeTree, readTree, shape, tempDir } from './tree-fixture.js';
+import { contextAndRootfsPerTest, makeTree, readTree, shape, tempDir } from './tree-fixture.js';
 
-let context: ReturnType<typeof tempDir>;
-let rootfs: ReturnType<typeof tempDir>;
-
-beforeEach(() => {
-  context = tempDir('ctx');
-  rootfs = tempDir('rootfs');
-});
-afterEach(() => {
-  context.cleanup();
-  rootfs.cleanup();
-});
+const { context, rootfs } = contextAndRootfsPerTest();
 
 function copy(request: Partial<CopyRequest> & Pick<CopyRequest, 'sources' | 'dest'>) {
   return copyFiles({

@@ -7,6 +7,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pack, type Header } from 'tar-stream';
+import { afterEach, beforeEach } from 'vitest';
 
 export type EntrySpec =
   | string
@@ -104,4 +105,27 @@ export async function tarOf(entries: TarEntry[]): Promise<Buffer> {
   }
   archive.finalize();
   return collected;
+}
+
+/**
+ * A fresh build context and target rootfs for every test of the file,
+ * removed after it: `const { context, rootfs } = contextAndRootfsPerTest();`
+ * then `context.path` / `rootfs.path` inside a test.
+ */
+export function contextAndRootfsPerTest(): { context: { readonly path: string }; rootfs: { readonly path: string } } {
+  let context: ReturnType<typeof tempDir> | undefined;
+  let rootfs: ReturnType<typeof tempDir> | undefined;
+  beforeEach(() => {
+    context = tempDir('ctx');
+    rootfs = tempDir('rootfs');
+  });
+  afterEach(() => {
+    context?.cleanup();
+    rootfs?.cleanup();
+  });
+  const current = (dir: ReturnType<typeof tempDir> | undefined): string => {
+    if (!dir) throw new Error('context and rootfs exist only while a test runs');
+    return dir.path;
+  };
+  return { context: { get path() { return current(context); } }, rootfs: { get path() { return current(rootfs); } } };
 }
