@@ -11,11 +11,9 @@
  * namespace is private by default, so nothing propagates to the host.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { userNamespaceArgs } from '../image/user-namespace.js';
+import { builtWorkerScript, userNamespaceArgs } from '../image/user-namespace.js';
 import type { IdMapping } from '../sandbox/id-mapping.js';
 import { FileStepWorkerError } from './file-step-errors.js';
 import { errorFromWire, type FileStepCall, type FileStepReply } from './file-step-protocol.js';
@@ -25,17 +23,12 @@ import { errorFromWire, type FileStepCall, type FileStepReply } from './file-ste
  * engine runs from src/ (vitest), the build's copy is used.
  */
 export function workerScriptPath(): string {
-  const beside = fileURLToPath(new URL('./file-step-worker.js', import.meta.url));
-  if (existsSync(beside)) return beside;
-  const built = fileURLToPath(new URL('../../dist/engine/file-step-worker.js', import.meta.url));
-  if (existsSync(built)) return built;
-  // From the CLI bundle in dist/cli/commands/.
-  const fromBundle = fileURLToPath(new URL('../../engine/file-step-worker.js', import.meta.url));
-  if (existsSync(fromBundle)) return fromBundle;
+  const { path, tried } = builtWorkerScript(import.meta.url, 'engine', 'file-step-worker.js');
+  if (path) return path;
   throw new FileStepWorkerError(
-    `the file-step worker is not built (looked for ${beside} and ${built}); run npm run build`,
+    `the file-step worker is not built (looked for ${tried[0]} and ${tried[1]}); run npm run build`,
     process.execPath,
-    [beside],
+    [tried[0]],
   );
 }
 

@@ -7,10 +7,8 @@
  * goes at the next prune.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ApplyLayerResult } from './layer-apply.js';
-import { userNamespaceArgs } from './user-namespace.js';
+import { builtWorkerScript, userNamespaceArgs } from './user-namespace.js';
 
 export interface UnpackRequest {
   blobPath: string;
@@ -58,14 +56,9 @@ export class LayerUnpackRefusedError extends Error {
  * when the store runs from src/ (vitest).
  */
 function workerScriptPath(): string {
-  const beside = fileURLToPath(new URL('./layer-unpack-worker.js', import.meta.url));
-  if (existsSync(beside)) return beside;
-  const built = fileURLToPath(new URL('../../dist/image/layer-unpack-worker.js', import.meta.url));
-  if (existsSync(built)) return built;
-  // From the CLI bundle in dist/cli/commands/.
-  const fromBundle = fileURLToPath(new URL('../../image/layer-unpack-worker.js', import.meta.url));
-  if (existsSync(fromBundle)) return fromBundle;
-  throw new UnpackWorkerError(`the layer unpack worker is not built (looked for ${beside} and ${built}); run npm run build`, process.execPath, [beside]);
+  const { path, tried } = builtWorkerScript(import.meta.url, 'image', 'layer-unpack-worker.js');
+  if (path) return path;
+  throw new UnpackWorkerError(`the layer unpack worker is not built (looked for ${tried[0]} and ${tried[1]}); run npm run build`, process.execPath, [tried[0]]);
 }
 
 /** Extracts, verifies and (when both digests match) renames into place, in the user namespace. */

@@ -11,6 +11,8 @@
  * the same map, so it asks unshare itself.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * - `host`: layerlab runs as root; no namespace, ids are the host's;
@@ -72,4 +74,15 @@ export async function runInUserNamespace(command: string, args: string[]): Promi
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * Where a compiled worker script (run in a user namespace) is, seen from the
+ * module that starts it: beside it in dist/; the build's copy when the code
+ * runs from src/ (vitest); or from the CLI bundle in dist/cli/commands/.
+ * `tried` names the first two places for the "not built" message.
+ */
+export function builtWorkerScript(moduleUrl: string, dir: 'engine' | 'image', file: string): { path?: string; tried: [string, string] } {
+  const candidates = [`./${file}`, `../../dist/${dir}/${file}`, `../../${dir}/${file}`].map((p) => fileURLToPath(new URL(p, moduleUrl)));
+  return { path: candidates.find((p) => existsSync(p)), tried: [candidates[0]!, candidates[1]!] };
 }
