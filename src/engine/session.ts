@@ -60,7 +60,7 @@ interface StepRuntime {
   changes?: ChangeEntry[];
   failed?: { upperDir?: string; lowerDirs?: string[] };
   log: string[];
-  contextFiles?: string[];
+  contextFiles?: () => Promise<string[]>;
   /** Run this step without the cache the next time (re-run). */
   forceRun?: boolean;
 }
@@ -188,7 +188,8 @@ export class BuildSession implements SessionApi {
       const step = this.plan.steps[i]!;
       const instr = step.instruction;
       if ((instr.kind !== 'copy' && instr.kind !== 'add') || (instr.kind === 'copy' && instr.from !== undefined)) continue;
-      let taken = this.runtimes[i]!.contextFiles;
+      const took = this.runtimes[i]!.contextFiles;
+      let taken = took ? await took() : undefined;
       if (!taken && !instr.sources.some((src) => src.includes('$') || /^https?:\/\//.test(src))) {
         taken = await resolveContextSources({ kind: 'context', root: this.contextDir, exclude: this.ignore }, instr.sources, {
           parents: instr.kind === 'copy' ? instr.parents : undefined,

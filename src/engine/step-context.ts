@@ -43,8 +43,8 @@ export interface StepOutcome {
   cached: boolean;
   cacheMiss?: string;
   configChanges?: string[];
-  /** Context files the step took (COPY/ADD from the context), for the context view. */
-  contextFiles?: string[];
+  /** Context files the step took (COPY/ADD from the context), for the context view; computed when asked. */
+  contextFiles?: () => Promise<string[]>;
 }
 
 /** A step that ran and failed: what the failure banner shows. */

@@ -137,8 +137,9 @@ export async function executeCopy(ctx: StepContext, input: CopyInputs): Promise<
       dest: instr.dest,
     });
     const hasUrl = instr.sources.some((s) => /^https?:\/\//.test(s));
+    // Only the workbench's context view asks which files a step took: walk the sources then, not on every build.
     const contextFiles =
-      source.kind === 'context' ? await resolveContextSources(source, instr.sources, selection).catch(() => []) : undefined;
+      source.kind === 'context' ? () => resolveContextSources(source, instr.sources, selection).catch(() => []) : undefined;
 
     // URLs are fetched every time (BuildKit revalidates them too); the rest is keyed by content.
     let cacheInputs: CacheInputs | undefined;
