@@ -78,7 +78,7 @@ function lookup(layers: string[], rel: string): Lookup {
 }
 
 /** Resolves symlinks the way a chroot would, one path element at a time. */
-export function resolveInStack(layers: string[], path: string): { layerDir: string; rel: string; type: string } | undefined {
+function resolveInStack(layers: string[], path: string): { layerDir: string; rel: string; type: string } | undefined {
   let pending = path.split('/').filter(Boolean);
   const done: string[] = [];
   let hops = 0;

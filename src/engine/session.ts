@@ -148,10 +148,6 @@ export class BuildSession implements SessionApi {
     return this.running;
   }
 
-  get plannedSteps(): readonly PlannedStep[] {
-    return this.plan.steps;
-  }
-
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -620,7 +616,7 @@ export class BuildSession implements SessionApi {
   }
 
   /** Lower dirs (topmost first) of the container as it is after a step, or before it. */
-  rootfsAt(index: number, state: 'before' | 'after'): { lowerDirs: string[]; config: StageState['config']; processEnv: string[] } | undefined {
+  private rootfsAt(index: number, state: 'before' | 'after'): { lowerDirs: string[]; config: StageState['config']; processEnv: string[] } | undefined {
     const r = this.runtimes[index];
     if (!r) return undefined;
     if (state === 'after' && r.failed?.upperDir && r.failed.lowerDirs) {

@@ -24,7 +24,7 @@ import { lowerDirsOf, readUserDatabase, snapshot, type StageState } from './stag
 /** How many output lines a failure banner keeps. */
 const tailLines = 20;
 
-export interface PreparedRun {
+interface PreparedRun {
   argv: string[];
   /** Heredoc scripts with a shebang run as files mounted at /dev/pipes. */
   scriptFiles: Array<{ name: string; data: string }>;
@@ -33,7 +33,7 @@ export interface PreparedRun {
 }
 
 /** The argv of a RUN: BuildKit's heredoc rules, then the stage's SHELL for shell form. */
-export function prepareRunArgv(config: StageState['config'], instr: RunInstruction): PreparedRun {
+function prepareRunArgv(config: StageState['config'], instr: RunInstruction): PreparedRun {
   const plan = runCommandPlan(instr);
   const argv = plan.prependShell ? withShell(config, plan.args) : plan.args;
   const scriptFiles = plan.scriptFiles.map((f) => ({ name: posix.basename(f.path), data: f.data }));
