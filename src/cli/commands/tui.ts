@@ -1,5 +1,6 @@
 import { getList, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { importEsm } from '../esm-import.js';
 
 type RunTui = typeof import('../../tui/run-tui.js');
 
@@ -18,11 +19,9 @@ async function loadWorkbench(): Promise<RunTui> {
     }
   };
   const bundle = mtime('../../tui/run-tui.bundle.js');
-  if (bundle > 0 && bundle >= mtime('../../tui/run-tui.js')) {
-    // @ts-ignore: made by dist/tui/build-bundle.js after tsc; absent from the sources.
-    return (await import('../../tui/run-tui.bundle.js')) as RunTui;
-  }
-  return import('../../tui/run-tui.js');
+  const fresh = bundle > 0 && bundle >= mtime('../../tui/run-tui.js');
+  // The bundle is made by dist/tui/build-bundle.js after tsc and is absent from the sources.
+  return importEsm<RunTui>(new URL(fresh ? '../../tui/run-tui.bundle.js' : '../../tui/run-tui.js', import.meta.url));
 }
 
 /**
