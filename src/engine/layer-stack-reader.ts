@@ -5,9 +5,9 @@
  * resolve USER names from /etc/passwd or to check that a WORKDIR exists.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join, posix } from 'node:path';
 import { isWhiteout } from '../layers/lower-view.js';
+import { isOpaqueDirSync } from '../layers/xattrs.js';
 
 const maxSymlinkHops = 40;
 
@@ -30,20 +30,11 @@ function isWhiteoutAt(path: string): boolean {
 const opaqueCache = new Map<string, boolean>();
 
 function isOpaque(dir: string): boolean {
-  const cached = opaqueCache.get(dir);
-  if (cached !== undefined) return cached;
-  let opaque = false;
-  try {
-    // One call reads both names: trusted.* as root, user.* in a rootless (userxattr) overlay.
-    const out = execFileSync('getfattr', ['--absolute-names', '-d', '-m', '^(trusted|user)\\.overlay\\.opaque$', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    opaque = /overlay\.opaque="y"/.test(out);
-  } catch {
-    // No such attribute (or no getfattr): not opaque as far as we can tell.
+  let opaque = opaqueCache.get(dir);
+  if (opaque === undefined) {
+    opaque = isOpaqueDirSync(dir);
+    opaqueCache.set(dir, opaque);
   }
-  opaqueCache.set(dir, opaque);
   return opaque;
 }
 

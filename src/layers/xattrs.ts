@@ -1,10 +1,13 @@
 /**
- * Extended attributes through Debian's `getfattr` (package `attr`): Node has no
- * xattr API, and one getfattr call over many paths costs a few milliseconds
- * where one call per path costs hundreds (PERF-NOTES.md).
+ * Extended attributes. Node has no xattr API: they come from the native
+ * module (native/xattrs.c) when it was built, else from Debian's `getfattr`
+ * (package `attr`), where one call over many paths costs a few milliseconds
+ * and one call per path costs hundreds (PERF-NOTES.md). Both give the same
+ * maps; symlinks are never followed.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { LayerCommandError } from './errors.js';
+import { nativeXattrs } from './native-xattrs.js';
 
 /** Attributes of one path, name → raw value. */
 export type XattrMap = Map<string, Buffer>;
@@ -114,13 +117,62 @@ function runGetfattr(args: string[]): Promise<Buffer> {
 
 const DUMP_ARGS = ['--absolute-names', '--no-dereference', '--dump', '--match=-', '--encoding=base64'];
 
+function toXattrMap(list: Array<string | Buffer>): XattrMap {
+  const map: XattrMap = new Map();
+  for (let i = 0; i + 1 < list.length; i += 2) map.set(list[i] as string, list[i + 1] as Buffer);
+  return map;
+}
+
 /** All attributes of every entry under `dir` (recursively, links not followed), keyed by absolute path. */
 export async function readXattrsRecursive(dir: string): Promise<Map<string, XattrMap>> {
-  return parseGetfattrDump(await runGetfattr([...DUMP_ARGS, '--recursive', dir]));
+  const native = nativeXattrs();
+  if (!native) return readXattrsRecursiveWithGetfattr(dir);
+  const flat = native.readXattrsTree(dir);
+  const result = new Map<string, XattrMap>();
+  for (let i = 0; i + 1 < flat.length; i += 2) result.set(flat[i] as string, toXattrMap(flat[i + 1] as Array<string | Buffer>));
+  return result;
 }
 
 /** All attributes of the given absolute paths (not recursive). Paths without attributes are absent. */
 export async function readXattrsOf(paths: readonly string[]): Promise<Map<string, XattrMap>> {
+  const native = nativeXattrs();
+  if (!native) return readXattrsOfWithGetfattr(paths);
+  const lists = native.readXattrs(paths);
+  const result = new Map<string, XattrMap>();
+  lists.forEach((list, i) => {
+    if (list) result.set(paths[i]!, toXattrMap(list));
+  });
+  return result;
+}
+
+/**
+ * Whether a directory is marked opaque, synchronously: `trusted.*` as root,
+ * `user.*` in a rootless (userxattr) overlay. False when it cannot be read.
+ */
+export function isOpaqueDirSync(dir: string): boolean {
+  const native = nativeXattrs();
+  if (native) {
+    const list = native.readXattrs([dir])[0];
+    return list ? isOpaqueDir(toXattrMap(list)) : false;
+  }
+  try {
+    const out = execFileSync(GETFATTR, ['--absolute-names', '-d', '-m', '^(trusted|user)\\.overlay\\.opaque$', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return /overlay\.opaque="y"/.test(out);
+  } catch {
+    return false; // no such attribute, or no getfattr
+  }
+}
+
+/** readXattrsRecursive through getfattr (without the native module). */
+export async function readXattrsRecursiveWithGetfattr(dir: string): Promise<Map<string, XattrMap>> {
+  return parseGetfattrDump(await runGetfattr([...DUMP_ARGS, '--recursive', dir]));
+}
+
+/** readXattrsOf through getfattr (without the native module). */
+export async function readXattrsOfWithGetfattr(paths: readonly string[]): Promise<Map<string, XattrMap>> {
   const result = new Map<string, XattrMap>();
   let batch: string[] = [];
   let batchBytes = 0;

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "layerlab_xattrs",
+      "sources": ["native/xattrs.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
