@@ -5,10 +5,11 @@
  * steps; one file loads in a fraction of that. bin/layerlab.js uses the bundle
  * when it is at least as new as the tsc output.
  *
- * The bundle is CommonJS so that bin/layerlab.js can compile it through
- * vm.Script with V8's code cache: Node 20 has no code cache for ES modules,
- * and compiling the 0.6 MB bundle took 15 of the 27 ms it cost to load.
- * `import.meta.url` becomes the bundle's own file URL.
+ * The bundle is CommonJS so that bin/bundle-loader.js can compile it
+ * through vm.Script with V8's code cache, which this script writes too:
+ * Node 20 has no code cache for ES modules, and compiling the 0.6 MB bundle
+ * took 15 of the 27 ms it cost to load. `import.meta.url` becomes the
+ * bundle's own file URL.
  *
  * The bundle sits in dist/cli/commands/ on purpose: the modules that find
  * files relative to themselves (the workbench bundle, the file-step and
@@ -23,8 +24,6 @@ import { fileURLToPath } from 'node:url';
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 
 const outfile = here('./commands/cli.bundle.cjs');
-// The code cache of the previous bundle (V8 would reject it anyway).
-rmSync(`${outfile}.v8-cache`, { force: true });
 rmSync(here('./commands/cli.bundle.js'), { force: true }); // the ESM bundle of earlier builds
 
 await build({
@@ -44,3 +43,7 @@ await build({
   define: { 'import.meta.url': '__layerlabBundleUrl' },
   banner: { js: "const __layerlabBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// V8's code cache for bin/layerlab.js, with every function compiled.
+const loader = (await import(new URL('../../bin/bundle-loader.js', import.meta.url).href)) as { writeFullCodeCache(path: string): void };
+loader.writeFullCodeCache(outfile);

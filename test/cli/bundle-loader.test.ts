@@ -1,12 +1,14 @@
 /**
  * bin/layerlab.js runs the CommonJS CLI bundle with V8's code cache beside
- * it: made on the first run, used as is after that, and made again when it
- * cannot be used. A bad cache file must never break a command.
+ * it: written by the build with every function, made by a run when missing,
+ * used as is after that, and made again when it cannot be used. A bad cache
+ * file must never break a command.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, layerlabBin } from '../helpers/built-cli.js';
 
 const bundle = join(process.cwd(), 'dist', 'cli', 'commands', 'cli.bundle.cjs');
@@ -30,7 +32,25 @@ beforeAll(() => {
   }
 }, 60_000);
 
+async function writeFullCodeCache(): Promise<void> {
+  const loader = (await import(pathToFileURL(join(process.cwd(), 'bin', 'bundle-loader.js')).href)) as {
+    writeFullCodeCache(path: string): void;
+  };
+  loader.writeFullCodeCache(bundle);
+}
+
+// Leave the cache as the build made it, for whatever runs next.
+afterAll(writeFullCodeCache);
+
 describe('the CLI bundle loader', () => {
+  it("uses the build's cache of every function as it is", async () => {
+    await writeFullCodeCache();
+    const full = statSync(cache);
+    expect(version()).toMatch(/^layerlab /);
+    expect(statSync(cache).mtimeMs).toBe(full.mtimeMs);
+    expect(statSync(cache).size).toBe(full.size);
+  });
+
   it('makes the code cache on the first run and keeps it on the next', () => {
     rmSync(cache, { force: true });
     expect(version()).toMatch(/^layerlab \d+\.\d+\.\d+\n$/);
