@@ -128,8 +128,8 @@ export class BuildCache {
     return entry;
   }
 
-  record(inputs: CacheInputs, layer: LayerRef | undefined, counts: ChangeCounts): Promise<void> {
-    const entry: CacheEntry = { key: cacheKey(inputs), inputs, layer, counts, createdAt: new Date().toISOString() };
+  record(inputs: CacheInputs, layer: LayerRef | undefined, counts: ChangeCounts, createdAt = new Date()): Promise<void> {
+    const entry: CacheEntry = { key: cacheKey(inputs), inputs, layer, counts, createdAt: createdAt.toISOString() };
     this.pending.set(entry.key, entry);
     return Promise.resolve();
   }

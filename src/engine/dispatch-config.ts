@@ -74,27 +74,26 @@ export function dispatchConfig(
   config: ImageConfig,
   instr: ConfigInstruction,
   flags: StageFlags,
-  created: Date,
   argValues: Map<string, string | undefined> = new Map(),
 ): string[] {
   switch (instr.kind) {
     case 'env':
-      return applyEnv(config, instr.pairs, created);
+      return applyEnv(config, instr.pairs);
     case 'label':
-      return applyLabel(config, instr.pairs, created);
+      return applyLabel(config, instr.pairs);
     case 'cmd':
       flags.cmdSet = true;
-      return applyCmd(config, instr.args, instr.form === 'shell', created);
+      return applyCmd(config, instr.args, instr.form === 'shell');
     case 'entrypoint':
-      return applyEntrypoint(config, instr.args, instr.form === 'shell', flags.cmdSet, created);
+      return applyEntrypoint(config, instr.args, instr.form === 'shell', flags.cmdSet);
     case 'expose':
-      return applyExpose(config, instr.ports, created);
+      return applyExpose(config, instr.ports);
     case 'user':
-      return applyUser(config, instr.user, created);
+      return applyUser(config, instr.user);
     case 'volume':
-      return applyVolume(config, instr.volumes, created);
+      return applyVolume(config, instr.volumes);
     case 'stopsignal':
-      return applyStopSignal(config, instr.signal, created);
+      return applyStopSignal(config, instr.signal);
     case 'healthcheck':
       return applyHealthcheck(
         config,
@@ -106,20 +105,19 @@ export function dispatchConfig(
           startInterval: instr.startIntervalNs,
           retries: instr.retries,
         },
-        created,
       );
     case 'shell':
-      return applyShell(config, instr.shell, created);
+      return applyShell(config, instr.shell);
     case 'onbuild':
       return applyOnbuild(config, instr.expression);
     case 'maintainer':
-      return applyMaintainer(config, instr.maintainer, created);
+      return applyMaintainer(config, instr.maintainer);
     case 'arg': {
       const shown = instr.args.map((a) => {
         const v = argValues.get(a.key);
         return v === undefined ? a.key : `${a.key}=${v}`;
       });
-      commitHistory(config, `ARG ${shown.join(' ')}`, false, created);
+      commitHistory(config, `ARG ${shown.join(' ')}`);
       return instr.args.map((a) => `build arg ${a.key}${argValues.get(a.key) !== undefined ? `=${argValues.get(a.key)}` : ' (unset)'}`);
     }
   }

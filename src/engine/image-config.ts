@@ -50,10 +50,22 @@ export function stageConfigFromBase(base: ImageConfig): ImageConfig {
   return config;
 }
 
-export function commitHistory(config: ImageConfig, createdBy: string, withLayer: boolean, created: Date): void {
-  const entry: HistoryEntry = { created: created.toISOString(), created_by: createdBy, comment: historyComment };
-  if (!withLayer) entry.empty_layer = true;
+/**
+ * Appends a history entry as BuildKit's exporter leaves it: a step that made a
+ * layer carries the time that layer was made (for a cached step, the first
+ * build's), and a config-only step carries no time at all. So a fully cached
+ * rebuild gives the same config, and the same image id.
+ */
+export function commitHistory(config: ImageConfig, createdBy: string, layerCreated?: Date): void {
+  const entry: HistoryEntry = { created_by: createdBy, comment: historyComment };
+  if (layerCreated) entry.created = layerCreated.toISOString();
+  else entry.empty_layer = true;
   (config.history ??= []).push(entry);
+}
+
+/** The image's `created`, as BuildKit's exporter sets it: the last history entry that has a time. */
+export function imageCreated(config: ImageConfig): string | undefined {
+  return config.history?.findLast((h) => h.created !== undefined)?.created;
 }
 
 function containerConfig(config: ImageConfig): ContainerConfig {
@@ -83,7 +95,7 @@ export function getEnv(config: ImageConfig): Map<string, string> {
  * Each function below applies one config-only instruction and returns the
  * lines that describe what changed, for the TUI's config-only step view.
  */
-export function applyEnv(config: ImageConfig, pairs: Array<{ key: string; value: string }>, created: Date): string[] {
+export function applyEnv(config: ImageConfig, pairs: Array<{ key: string; value: string }>): string[] {
   const c = containerConfig(config);
   let env = c.Env ?? [];
   const changes: string[] = [];
@@ -93,11 +105,11 @@ export function applyEnv(config: ImageConfig, pairs: Array<{ key: string; value:
     changes.push(before === undefined ? `Env +${key}=${value}` : `Env ${before} → ${key}=${value}`);
   }
   c.Env = env;
-  commitHistory(config, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, false, created);
+  commitHistory(config, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
   return changes;
 }
 
-export function applyLabel(config: ImageConfig, pairs: Array<{ key: string; value: string }>, created: Date): string[] {
+export function applyLabel(config: ImageConfig, pairs: Array<{ key: string; value: string }>): string[] {
   const c = containerConfig(config);
   const labels = (c.Labels ??= {});
   const changes: string[] = [];
@@ -105,13 +117,13 @@ export function applyLabel(config: ImageConfig, pairs: Array<{ key: string; valu
     changes.push(key in labels ? `Labels ${key}: ${labels[key]} → ${value}` : `Labels +${key}=${value}`);
     labels[key] = value;
   }
-  commitHistory(config, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, false, created);
+  commitHistory(config, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
   return changes;
 }
 
-export function applyMaintainer(config: ImageConfig, maintainer: string, created: Date): string[] {
+export function applyMaintainer(config: ImageConfig, maintainer: string): string[] {
   config.author = maintainer;
-  commitHistory(config, `MAINTAINER ${maintainer}`, false, created);
+  commitHistory(config, `MAINTAINER ${maintainer}`);
   return [`Author → ${maintainer}`];
 }
 
@@ -121,12 +133,12 @@ export function withShell(config: ImageConfig, args: string[]): string[] {
   return [...shell, args.join(' ')];
 }
 
-export function applyCmd(config: ImageConfig, args: string[], shellForm: boolean, created: Date): string[] {
+export function applyCmd(config: ImageConfig, args: string[], shellForm: boolean): string[] {
   const c = containerConfig(config);
   const cmd = shellForm ? withShell(config, args) : args;
   c.Cmd = cmd;
   c.ArgsEscaped = true;
-  commitHistory(config, `CMD ${formatGoStringSlice(cmd)}`, false, created);
+  commitHistory(config, `CMD ${formatGoStringSlice(cmd)}`);
   return [`Cmd → ${JSON.stringify(cmd)}`];
 }
 
@@ -139,7 +151,6 @@ export function applyEntrypoint(
   args: string[],
   shellForm: boolean,
   cmdSetInStage: boolean,
-  created: Date,
 ): string[] {
   const c = containerConfig(config);
   const entrypoint = shellForm ? withShell(config, args) : args;
@@ -149,7 +160,7 @@ export function applyEntrypoint(
     c.Cmd = null;
     changes.push('Cmd → (reset by ENTRYPOINT)');
   }
-  commitHistory(config, `ENTRYPOINT ${formatGoStringSlice(entrypoint)}`, false, created);
+  commitHistory(config, `ENTRYPOINT ${formatGoStringSlice(entrypoint)}`);
   return changes;
 }
 
@@ -163,7 +174,7 @@ export interface HealthcheckSpec {
   retries: number;
 }
 
-export function applyHealthcheck(config: ImageConfig, hc: HealthcheckSpec, created: Date): string[] {
+export function applyHealthcheck(config: ImageConfig, hc: HealthcheckSpec): string[] {
   const c = containerConfig(config);
   c.Healthcheck = {
     Test: hc.test,
@@ -178,37 +189,37 @@ export function applyHealthcheck(config: ImageConfig, hc: HealthcheckSpec, creat
     `{Test:${formatGoValueSlice(hc.test)} Interval:${formatGoDuration(hc.interval)} ` +
     `Timeout:${formatGoDuration(hc.timeout)} StartPeriod:${formatGoDuration(hc.startPeriod)} ` +
     `StartInterval:${formatGoDuration(hc.startInterval)} Retries:${hc.retries}}`;
-  commitHistory(config, `HEALTHCHECK ${shown}`, false, created);
+  commitHistory(config, `HEALTHCHECK ${shown}`);
   return [`Healthcheck → ${hc.test.join(' ')}`];
 }
 
-export function applyUser(config: ImageConfig, user: string, created: Date): string[] {
+export function applyUser(config: ImageConfig, user: string): string[] {
   const c = containerConfig(config);
   const before = c.User ?? '';
   c.User = user;
-  commitHistory(config, `USER ${user}`, false, created);
+  commitHistory(config, `USER ${user}`);
   return [`User ${before || '(root)'} → ${user}`];
 }
 
-export function applyVolume(config: ImageConfig, volumes: string[], created: Date): string[] {
+export function applyVolume(config: ImageConfig, volumes: string[]): string[] {
   const c = containerConfig(config);
   const all = (c.Volumes ??= {});
   for (const v of volumes) all[v] = {};
-  commitHistory(config, `VOLUME ${formatGoValueSlice(volumes)}`, false, created);
+  commitHistory(config, `VOLUME ${formatGoValueSlice(volumes)}`);
   return volumes.map((v) => `Volumes +${v}`);
 }
 
-export function applyStopSignal(config: ImageConfig, signal: string, created: Date): string[] {
+export function applyStopSignal(config: ImageConfig, signal: string): string[] {
   const c = containerConfig(config);
   c.StopSignal = signal;
-  commitHistory(config, `STOPSIGNAL ${signal}`, false, created);
+  commitHistory(config, `STOPSIGNAL ${signal}`);
   return [`StopSignal → ${signal}`];
 }
 
-export function applyShell(config: ImageConfig, shell: string[], created: Date): string[] {
+export function applyShell(config: ImageConfig, shell: string[]): string[] {
   const c = containerConfig(config);
   c.Shell = shell;
-  commitHistory(config, `SHELL ${formatGoValueSlice(shell)}`, false, created);
+  commitHistory(config, `SHELL ${formatGoValueSlice(shell)}`);
   return [`Shell → ${JSON.stringify(shell)}`];
 }
 
@@ -223,7 +234,7 @@ export function applyOnbuild(config: ImageConfig, expression: string): string[] 
  * "port/proto" per port, as BuildKit's parsePortSpecs; history is `EXPOSE %v`
  * of that list.
  */
-export function applyExpose(config: ImageConfig, ports: string[], created: Date): string[] {
+export function applyExpose(config: ImageConfig, ports: string[]): string[] {
   const c = containerConfig(config);
   const exposed = (c.ExposedPorts ??= {});
   const expanded = ports.flatMap(expandPortSpec);
@@ -232,7 +243,7 @@ export function applyExpose(config: ImageConfig, ports: string[], created: Date)
     if (!(p in exposed)) changes.push(`ExposedPorts +${p}`);
     exposed[p] = {};
   }
-  commitHistory(config, `EXPOSE ${formatGoValueSlice(expanded)}`, false, created);
+  commitHistory(config, `EXPOSE ${formatGoValueSlice(expanded)}`);
   return changes;
 }
 

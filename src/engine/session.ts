@@ -27,7 +27,7 @@ import { readFileFromStack } from './layer-stack-reader.js';
 import { firstChangedStep, planBuild, type BuildPlan, type PlannedStep } from './plan.js';
 import type { BuildEvent, ContextFile, SessionApi, ShellProcess, ShellTarget, StackLayer, StepFailure, StepInfo, StepState } from './session-types.js';
 import { openShell, type OpenedShell } from './shell.js';
-import { commitHistory, runCreatedBy, withShell } from './image-config.js';
+import { commitHistory, imageCreated, runCreatedBy, withShell } from './image-config.js';
 import { resolveContextSources } from './copy/index.js';
 import { StepFailedError, type StepContext, type StepOutcome } from './step-context.js';
 import { executeCopy, executeWorkdir, loadDockerignore } from './step-files.js';
@@ -477,7 +477,6 @@ export class BuildSession implements SessionApi {
       log: (stream, text) => this.pushLog(index, runtime, stream, text),
       onCancel: (kill) => this.cancelers.push(kill),
       keepUntilClose: (path) => this.keep.add(path),
-      created: new Date(),
       signal: this.abort.signal,
     };
   }
@@ -524,7 +523,7 @@ export class BuildSession implements SessionApi {
         if (!isConfigInstruction(instruction)) throw new Error(`no dispatcher for ${(instruction as Instruction).kind}`);
         const argValues = new Map<string, string | undefined>();
         if (instruction.kind === 'arg') for (const a of instruction.args) argValues.set(a.key, a.defaultValue);
-        const configChanges = dispatchConfig(scoped.config, instruction, scoped.flags, ctx.created, argValues);
+        const configChanges = dispatchConfig(scoped.config, instruction, scoped.flags, argValues);
         return { after: scoped, cached: false, configChanges };
       }
     }
@@ -715,7 +714,7 @@ export class BuildSession implements SessionApi {
       await opened.discard();
       const after = snapshot(anchorState);
       const argv = withShell(after.config, [script]);
-      commitHistory(after.config, runCreatedBy(argv, []), layer !== undefined, new Date());
+      commitHistory(after.config, runCreatedBy(argv, []), layer ? new Date() : undefined);
       if (layer) {
         after.layers.push(layer);
         after.layerSteps.push(keep);
@@ -749,7 +748,10 @@ export class BuildSession implements SessionApi {
       const state = this.stageFinalState(target);
       if (!state) throw new Error('the target stage has no state');
       const tags = this.options.tags ?? [];
-      const config = { ...state.config, created: new Date().toISOString() };
+      // The base image's own `created` gives way to the last history time, as in BuildKit.
+      const { created: _baseCreated, ...rest } = state.config;
+      const created = imageCreated(state.config);
+      const config = created === undefined ? rest : { ...rest, created };
       const layers = state.layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId }));
       const image = await writeImage(this.store, config, layers, tags[0]);
       const normalized = tags.map((t) => normalizeReference(t));

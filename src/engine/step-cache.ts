@@ -22,7 +22,7 @@ export async function checkCache(ctx: StepContext, inputs: CacheInputs, after: S
   if (ctx.noCache) return { miss: undefined };
   const hit = await ctx.cache.lookup(inputs);
   if (!hit) return { miss: await ctx.cache.explainMiss(inputs) };
-  commitHistory(after.config, createdBy, hit.layer !== undefined, ctx.created);
+  commitHistory(after.config, createdBy, hit.layer ? new Date(hit.createdAt) : undefined);
   const layer = hit.layer ? cachedLayerRecord(ctx, hit.layer) : undefined;
   if (layer) after.layers.push(layer);
   return { hit: { after, cached: true, counts: hit.counts, layer } };
@@ -53,16 +53,18 @@ export async function commitStep(
 ): Promise<StepOutcome> {
   const counts = countChanges(changes);
   if (changes.length === 0) {
-    commitHistory(after.config, createdBy, false, ctx.created);
+    commitHistory(after.config, createdBy);
     if (inputs) await ctx.cache.record(inputs, undefined, counts);
     return { after, cached: false, cacheMiss, changes, counts };
   }
   const layer = await commitUpperDir(ctx.store, changes, upperDir, layerIdMapsFor(ctx.idMapping));
   after.layers.push(layer);
-  commitHistory(after.config, createdBy, true, ctx.created);
+  // The cache keeps this time, so that a cached rebuild writes the same history.
+  const layerCreated = new Date();
+  commitHistory(after.config, createdBy, layerCreated);
   if (inputs) {
     const ref = { digest: layer.descriptor.digest, diffId: layer.diffId, size: layer.descriptor.size, uncompressedSize: layer.uncompressedSize ?? 0 };
-    await ctx.cache.record(inputs, ref, counts);
+    await ctx.cache.record(inputs, ref, counts, layerCreated);
   }
   return { after, layer, changes, counts, cached: false, cacheMiss };
 }

@@ -31,7 +31,6 @@ export interface StepContext {
   onCancel(kill: () => void): void;
   /** Directories made for the step that the session removes when it ends. */
   keepUntilClose(path: string): void;
-  created: Date;
   signal: AbortSignal;
 }
 

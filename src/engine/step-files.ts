@@ -237,7 +237,7 @@ export async function executeWorkdir(ctx: StepContext, input: WorkdirInputs): Pr
   const configChanges = [`WorkingDir ${previous || '/'} → ${wd}`];
   const createdBy = `WORKDIR ${wd}`;
   if (wd === '/' || statInStack(lowerDirsOf(before), wd) === 'dir') {
-    commitHistory(after.config, createdBy, false, ctx.created);
+    commitHistory(after.config, createdBy);
     return { after, cached: false, configChanges, changes: [], counts: { added: 0, modified: 0, deleted: 0 } };
   }
   let owner = { uid: 0, gid: 0 };

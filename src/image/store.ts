@@ -208,6 +208,9 @@ export class Store {
 
   async setRef(name: string, target: { digest: string; mediaType: string }): Promise<void> {
     digestHex(target.digest);
+    // A rebuild that changed nothing names the same image: no lock, no write.
+    const current = await this.getRef(name);
+    if (current?.digest === target.digest && current.mediaType === target.mediaType) return;
     await this.withLock('refs', async () => {
       const refs = await this.readRefs();
       refs[name] = { digest: target.digest, mediaType: target.mediaType };

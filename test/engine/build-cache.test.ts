@@ -39,6 +39,12 @@ describe('build cache', () => {
     expect(second.steps.map((s) => s.status)).toEqual(['done', 'config-only', 'cached', 'cached', 'cached', 'config-only']);
     expect(second.image.diffIds).toEqual(first.image.diffIds);
     expect(second.history).toEqual(first.history);
+    // The same config byte for byte: layer steps keep their first build's
+    // time, config-only steps have none (BuildKit's exporter does the same).
+    expect(second.image.id).toBe(first.image.id);
+    const times = first.image.config.history!.slice(-5).map((h) => h.created);
+    expect(times.map((t) => t === undefined)).toEqual([true, false, false, false, true]);
+    expect(first.image.config.created).toBe(times[3]);
     // Cached steps still report what their layer holds.
     expect(second.changes[3]).toEqual(first.changes[3]);
     expect(second.events.filter((e) => e.type === 'step-done' && e.cached).map((e) => (e as { step: number }).step)).toEqual([2, 3, 4]);
@@ -73,10 +79,16 @@ describe('build cache', () => {
     expect(other.steps[2]).toMatchObject({ status: 'done' });
     expect(other.steps[2]!.cacheMiss).toMatch(/build arg FLAVOR changed \(plain → spicy\)|instruction changed/);
 
+    const cached = await build(env, { dockerfile, context: ctx });
+    expectOk(cached);
     const noCache = await build(env, { dockerfile, context: ctx, noCache: true });
     expectOk(noCache);
     expect(noCache.steps.map((s) => s.status)).toEqual(['done', 'config-only', 'done', 'done', 'done', 'config-only']);
     expect(noCache.steps.every((s) => s.cacheMiss === undefined)).toBe(true);
+    // Layers made anew carry the time they were made, not the cached one.
+    const layerTimes = (r: typeof cached) => r.image.config.history!.filter((h) => !h.empty_layer).slice(-3).map((h) => Date.parse(h.created!));
+    const before = layerTimes(cached);
+    layerTimes(noCache).forEach((t, i) => expect(t).toBeGreaterThan(before[i]!));
   });
 
   it('an edited RUN line misses, saying the instruction changed', async () => {
