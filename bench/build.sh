@@ -22,6 +22,8 @@
 #             --iptables=false --bridge=none; DOCKER_BUILDKIT=1 with Debian's
 #             docker CLI (buildx is not needed); RUN uses --network host
 #             because there is no bridge
+#   layerlab-no-extra-ca  layerlab again with NODE_EXTRA_CA_CERTS unset, only when
+#             it is set (Node parses those certificates before any script runs)
 # A tool that is missing or cannot start is reported and left out.
 # The base is made once by layerlab (scripts/make-example-base.sh), saved as a
 # docker-archive and loaded into buildah and docker, so all three build FROM
@@ -90,6 +92,20 @@ build_layerlab() { # DOCKERFILE no-cache|cached
   local flags=(); [ "$2" = no-cache ] && flags=(--no-cache)
   layerlab build --progress plain "${flags[@]}" -f "$ctx/$1.Dockerfile" -t "bench/$1:latest" "$ctx" >"$work/last.log" 2>&1
 }
+# Node 20 reads and parses every certificate in NODE_EXTRA_CA_CERTS before it
+# runs any script (40 of its 62 ms on a machine that sets it to the system
+# bundle). When it is set, layerlab is also measured without it, as a second,
+# clearly named column; the ratios use the first.
+layerlab_variants=(layerlab)
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  tools+=(layerlab-no-extra-ca)
+  layerlab_variants+=(layerlab-no-extra-ca)
+fi
+build_layerlab-no-extra-ca() {
+  local flags=(); [ "$2" = no-cache ] && flags=(--no-cache)
+  env -u NODE_EXTRA_CA_CERTS node "$repo/bin/layerlab.js" build --progress plain "${flags[@]}" \
+    -f "$ctx/$1.Dockerfile" -t "bench/$1:latest" "$ctx" >"$work/last.log" 2>&1
+}
 
 buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 if command -v buildah >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -144,6 +160,10 @@ timed() { # TOOL DOCKERFILE MODE -> prints ms, or fails with the tool's log
 
 # ---- measure ---------------------------------------------------------------
 echo "bench/build.sh: ${runs} runs each; tools: ${tools[*]}; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+node_start() { # median ms of `node -e 0`, the floor under every layerlab command
+  for _ in $(seq 9); do local t0; t0=$(now_ms); "$@" node -e 0; echo $(( $(now_ms) - t0 )); done | median
+}
+echo "node -e 0 (Node's own start-up): $(node_start env) ms$([ -n "${NODE_EXTRA_CA_CERTS:-}" ] && echo "; without NODE_EXTRA_CA_CERTS: $(node_start env -u NODE_EXTRA_CA_CERTS) ms")"
 declare -A result
 for df in "${dockerfiles[@]}"; do
   for mode in no-cache cached; do
@@ -161,20 +181,23 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 printf '%-11s %-9s' Dockerfile mode
-for tool in "${tools[@]}"; do printf ' %10s' "$tool ms"; done
-for tool in "${tools[@]:1}"; do printf ' %14s' "layerlab/$tool"; done
+others=()
+for tool in "${tools[@]}"; do [[ " ${layerlab_variants[*]} " == *" $tool "* ]] || others+=("$tool"); done
+width() { local w=$(( ${#1} + 3 )); [ "$w" -lt 10 ] && w=10; echo "$w"; }
+for tool in "${tools[@]}"; do printf ' %*s' "$(width "$tool")" "$tool ms"; done
+for tool in "${others[@]}"; do printf ' %14s' "layerlab/$tool"; done
 echo
 for df in "${dockerfiles[@]}"; do
   for mode in no-cache cached; do
     printf '%-11s %-9s' "$df" "$mode"
-    for tool in "${tools[@]}"; do printf ' %10s' "${result[$tool.$df.$mode]}"; done
-    for tool in "${tools[@]:1}"; do printf ' %14s' "$(ratio "${result[layerlab.$df.$mode]}" "${result[$tool.$df.$mode]}")"; done
+    for tool in "${tools[@]}"; do printf ' %*s' "$(width "$tool")" "${result[$tool.$df.$mode]}"; done
+    for tool in "${others[@]}"; do printf ' %14s' "$(ratio "${result[layerlab.$df.$mode]}" "${result[$tool.$df.$mode]}")"; done
     echo
   done
 done
 echo
 echo "Per-RUN cost, no-cache: (10-runs - from-only) / 10"
 for tool in "${tools[@]}"; do
-  printf '  %-9s %6s ms\n' "$tool" "$(awk -v a="${result[$tool.10-runs.no-cache]}" -v b="${result[$tool.from-only.no-cache]}" 'BEGIN { printf "%.0f", (a - b) / 10 }')"
+  printf '  %-21s %6s ms\n' "$tool" "$(awk -v a="${result[$tool.10-runs.no-cache]}" -v b="${result[$tool.from-only.no-cache]}" 'BEGIN { printf "%.0f", (a - b) / 10 }')"
 done
 echo "(Wall-clock times of the whole CLI command, medians of $runs; ratios < 1 mean layerlab is faster.)"

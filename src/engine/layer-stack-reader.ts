@@ -4,28 +4,20 @@
  * without mounting anything. The engine needs this before a step runs, e.g. to
  * resolve USER names from /etc/passwd or to check that a WORKDIR exists.
  */
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { isWhiteout } from '../layers/lower-view.js';
+import { LowerView } from '../layers/lower-view.js';
 import { isOpaqueDirSync } from '../layers/xattrs.js';
 
 const maxSymlinkHops = 40;
 
 type Lookup = { kind: 'found'; layerDir: string; type: 'file' | 'dir' | 'symlink' | 'other' } | { kind: 'absent' };
 
-function isWhiteoutAt(path: string): boolean {
-  try {
-    return isWhiteout(lstatSync(path));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Opaque marks of directories, by absolute path. Store layers never change
  * and an upper dir is only read after its step ended, so a directory's answer
- * holds for the session; without the cache every RUN would spawn getfattr for
- * each directory on the way to /etc/passwd, in every layer.
+ * holds for the session; without the cache every RUN would read the marks of
+ * each directory on the way to /etc/passwd, in every layer, again.
  */
 const opaqueCache = new Map<string, boolean>();
 
@@ -38,38 +30,27 @@ function isOpaque(dir: string): boolean {
   return opaque;
 }
 
-/** Finds the topmost layer that decides what `rel` (no leading slash) is. */
-function lookup(layers: string[], rel: string): Lookup {
-  const parts = rel.split('/').filter(Boolean);
-  for (const layer of layers) {
-    // A whiteout or opaque dir in this layer at any ancestor hides what is below.
-    let hidden = false;
-    for (let i = 1; i <= parts.length; i++) {
-      const p = join(layer, ...parts.slice(0, i));
-      if (isWhiteoutAt(p)) return { kind: 'absent' };
-      if (i < parts.length && layer !== layers[layers.length - 1]) {
-        try {
-          if (lstatSync(p).isDirectory() && isOpaque(p)) hidden = true;
-        } catch {
-          // not in this layer
-        }
-      }
-    }
-    const full = join(layer, ...parts);
-    try {
-      const st = lstatSync(full);
-      const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-      return { kind: 'found', layerDir: layer, type };
-    } catch {
-      // not in this layer
-    }
-    if (hidden) return { kind: 'absent' };
+/**
+ * What the stack shows at `rel` (no leading slash), and which layer decides
+ * it. A path this user may not look into (rootless: a 0700 dir of another
+ * container uid) shows nothing.
+ */
+function lookup(view: LowerView, rel: string): Lookup {
+  let hit;
+  try {
+    hit = view.lookup(rel);
+  } catch {
+    return { kind: 'absent' };
   }
-  return { kind: 'absent' };
+  if (!hit) return { kind: 'absent' };
+  const st = hit.stats;
+  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+  return { kind: 'found', layerDir: view.lowerDirs[hit.layer]!, type };
 }
 
 /** Resolves symlinks the way a chroot would, one path element at a time. */
 function resolveInStack(layers: string[], path: string): { layerDir: string; rel: string; type: string } | undefined {
+  const view = new LowerView(layers, { isOpaque });
   let pending = path.split('/').filter(Boolean);
   const done: string[] = [];
   let hops = 0;
@@ -82,7 +63,7 @@ function resolveInStack(layers: string[], path: string): { layerDir: string; rel
       continue;
     }
     const rel = [...done, head].join('/');
-    const found = lookup(layers, rel);
+    const found = lookup(view, rel);
     if (found.kind === 'absent') return undefined;
     if (found.type === 'symlink') {
       if (++hops > maxSymlinkHops) return undefined;

@@ -38,9 +38,19 @@ export class LowerView {
    */
   private readonly dirChains = new Map<string, LowerHit[]>();
   private readonly lookups = new Map<string, LowerHit | undefined>();
-  private opaqueDirs: ReadonlySet<string> | undefined;
+  private isOpaque: ((absPath: string) => boolean) | undefined;
 
-  constructor(readonly lowerDirs: readonly string[]) {}
+  /**
+   * `isOpaque`, when given, answers for a lower directory right away (a
+   * native xattr read), and every lookup is exact from the start. Without it,
+   * the caller reads the markers in one batch (see mergedDirPaths).
+   */
+  constructor(
+    readonly lowerDirs: readonly string[],
+    options: { isOpaque?: (absPath: string) => boolean } = {},
+  ) {
+    this.isOpaque = options.isOpaque;
+  }
 
   /**
    * The absolute paths whose opaque marker matters for what has been looked up
@@ -55,7 +65,7 @@ export class LowerView {
 
   /** Absolute paths of lower directories that carry the opaque marker. */
   setOpaqueDirs(opaque: ReadonlySet<string>): void {
-    this.opaqueDirs = opaque;
+    this.isOpaque = (absPath) => opaque.has(absPath);
   }
 
   /**
@@ -64,7 +74,7 @@ export class LowerView {
    * answer after it is exact.
    */
   lookup(path: string): LowerHit | undefined {
-    if (this.opaqueDirs) return this.resolveWithOpaque(path);
+    if (this.isOpaque) return this.resolveWithOpaque(path);
     return this.firstHit(path);
   }
 
@@ -126,7 +136,7 @@ export class LowerView {
     const cut: LowerHit[] = [];
     for (const hit of chain) {
       cut.push(hit);
-      if (path !== '' && this.opaqueDirs!.has(hit.absPath)) break;
+      if (path !== '' && this.isOpaque!(hit.absPath)) break;
     }
     return cut;
   }
