@@ -121,9 +121,8 @@ export class BuildCache {
     if (!entry) return undefined;
     // An entry is only good while its layer is still in the store.
     if (entry.layer) {
-      const present =
-        (await this.store.hasBlob(entry.layer.digest)) && (await this.store.hasUnpackedLayer(entry.layer.diffId));
-      if (!present) return undefined;
+      const [blob, unpacked] = await Promise.all([this.store.hasBlob(entry.layer.digest), this.store.hasUnpackedLayer(entry.layer.diffId)]);
+      if (!blob || !unpacked) return undefined;
     }
     return entry;
   }

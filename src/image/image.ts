@@ -190,11 +190,9 @@ export async function writeImage(
       throw new InvalidImageError(ref ?? 'new image', `history has ${layerEntries} non-empty entries for ${layers.length} layers`);
     }
   }
-  for (const layer of layers) {
-    if (!(await store.hasBlob(layer.descriptor.digest))) {
-      throw new InvalidImageError(ref ?? 'new image', `layer blob ${layer.descriptor.digest} is not in the store`);
-    }
-  }
+  const present = await Promise.all(layers.map((layer) => store.hasBlob(layer.descriptor.digest)));
+  const missing = layers.find((_, i) => !present[i]);
+  if (missing) throw new InvalidImageError(ref ?? 'new image', `layer blob ${missing.descriptor.digest} is not in the store`);
   const configBlob = await store.writeBlob(JSON.stringify(fullConfig));
   const manifest: ImageManifest = {
     schemaVersion: 2,
