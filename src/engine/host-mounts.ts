@@ -7,12 +7,28 @@
  * file-step worker (file-step-worker.ts) calls these inside one, with
  * `userxattr`, so its mounts never appear on the host.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+/**
+ * mount and umount run in a process group of their own: a Ctrl-C at the
+ * terminal goes to layerlab's group, and a `mount` killed just after its
+ * mount(2) would leave a mount nobody knows about. layerlab's own Ctrl-C
+ * handling cancels the step and unmounts.
+ */
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(Object.assign(new Error(`${command} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`), { stderr }));
+    });
+  });
+}
 
 export const mountDirPrefix = 'mnt-';
 
@@ -72,8 +88,9 @@ export async function mountWritable(
   const merged = join(base, 'merged');
   await mkdir(merged);
   const lowers = lowerDirs.length > 0 ? lowerDirs : [await emptyDir(base)];
-  await mountOverlay(
+  await mountOrClean(
     `lowerdir=${lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(upperDir)},workdir=${escapeOverlayPath(workDir)},volatile${options.userxattr ? ',userxattr' : ''}`,
+    base,
     merged,
   );
   return { path: merged, release: () => unmountAndRemove(base, merged) };
@@ -87,8 +104,18 @@ export async function mountReadOnly(tmpDir: string, lowerDirs: string[], options
   // overlayfs wants two lower dirs when there is no upper dir.
   const lowers = [...lowerDirs];
   while (lowers.length < 2) lowers.push(await emptyDir(base, `empty${lowers.length}`));
-  await mountOverlay(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}${options.userxattr ? ',userxattr' : ''}`, merged);
+  await mountOrClean(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}${options.userxattr ? ',userxattr' : ''}`, base, merged);
   return { path: merged, release: () => unmountAndRemove(base, merged) };
+}
+
+/** Mounts, or on failure leaves nothing: not the dir, and not a mount the failed `mount` may have made. */
+async function mountOrClean(options: string, base: string, merged: string): Promise<void> {
+  try {
+    await mountOverlay(options, merged);
+  } catch (err) {
+    await unmountAndRemove(base, merged);
+    throw err;
+  }
 }
 
 async function emptyDir(base: string, name = 'empty'): Promise<string> {

@@ -42,6 +42,28 @@ export interface PrepareOptions {
   pty?: { term: string };
 }
 
+/**
+ * Docker's default capabilities, which BuildKit's RUN gets too: root in the
+ * container keeps these and loses the rest when the container process starts,
+ * so a RUN cannot load kernel modules, mount, set the host's clock or trace
+ * processes. Kept in the bounding set, which is what setpriv sets.
+ */
+export const DEFAULT_CAPABILITIES = [
+  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid',
+  'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
+] as const;
+
+/**
+ * What Docker hides of the kernel's view: files are covered with /dev/null,
+ * dirs with an empty read-only tmpfs. Only those the host has are covered.
+ */
+const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+];
+/** ...and what it makes read-only: as root, a RUN could otherwise set the host's sysctls. */
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
 const ETC_FILES = [
   ['/etc/hosts', 'etc-hosts'],
   ['/etc/resolv.conf', 'etc-resolv.conf'],
@@ -115,7 +137,9 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
       const rel = (p: string) => posix.relative(rootMountCwd!, p) || '.';
       dirs = { lower: lower.map(rel), upper: rel(overlay.upperDir), work: rel(overlay.workDir) };
     }
-    rootMount = { source: 'overlay', target: root, type: 'overlay', options: overlayOptions(dirs, rootless) };
+    // nodev: a device node a RUN makes (mknod is allowed, as in Docker) cannot
+    // be opened, so it cannot reach the host's disks; /dev is a mount of its own.
+    rootMount = { source: 'overlay', target: root, type: 'overlay', options: `nodev,${overlayOptions(dirs, rootless)}` };
   }
 
   // Overlay mounts: their views are mounted in the run dir, then bound like binds.
@@ -139,6 +163,7 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
       : { source: '/sys', target: under('/sys'), type: 'none', options: readonlyBindOptions('/sys', rootless) }),
     step('/dev', 'dir', 'fail', { source: devDir, target: under('/dev'), type: 'none', options: bindOptions(devDir, rootless, ['nosuid']) }),
   ];
+  const kernelViewMounts = kernelViewMountEntries(under, rootless);
   // gid 5 (tty) for new ptys, as Docker does, if the container has that gid.
   const ttyGid = toHostId(mapping.gidMap, 5) !== undefined ? ',gid=5' : '';
   const devMounts: FstabEntry[] = [
@@ -191,6 +216,7 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
     rootMountCwd,
     sourceOverlays,
     systemMounts,
+    kernelViewMounts,
     devMounts,
     laterMounts,
     hostOverMounts,
@@ -233,19 +259,50 @@ function assembleRun(spec: RunSpec, mapping: IdMapping, options: PrepareOptions,
 }
 
 /**
- * The chroot and the ids, as `setpriv … unshare --root …` or, without
- * supplementary groups, unshare alone (one process fewer): its --setgid
- * clears the groups, then sets the gid. With a single-id mapping the process
- * is already gid 0 and setgroups(2) is denied, so the groups are left as they
- * are.
+ * The capabilities, the chroot and the ids: `setpriv` empties the inheritable
+ * set and keeps Docker's capabilities in the bounding set (and sets
+ * supplementary groups, while still root), then `unshare --root` chroots and
+ * chdirs, and its --setgid (clearing the groups) and --setuid drop root last.
+ * The bounding set takes effect at the exec of the container process, after
+ * the chroot. With a single-id mapping the process is already gid 0 and
+ * setgroups(2) is denied, so the groups are left as they are.
  */
 function identityArgs(spec: RunSpec, mapping: IdMapping, root: string): string[] {
   const { uid, gid, groups } = spec.user;
+  const capabilities = [
+    hostTool('setpriv'),
+    '--inh-caps=-all',
+    `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((c) => `+${c}`).join(',')}`,
+  ];
   const chroot = [hostTool('unshare'), `--root=${root}`, `--wd=${posix.normalize(spec.cwd)}`];
   const setuid = uid !== 0 ? ['--setuid', String(uid)] : [];
-  if (mapping.kind === 'single') return [...chroot, ...setuid];
-  if (groups.length === 0) return [...chroot, '--setgid', String(gid), ...setuid];
-  return [hostTool('setpriv'), '--regid', String(gid), '--groups', groups.join(','), '--', ...chroot, ...setuid];
+  if (mapping.kind === 'single') return [...capabilities, '--', ...chroot, ...setuid];
+  if (groups.length === 0) return [...capabilities, '--', ...chroot, '--setgid', String(gid), ...setuid];
+  return [...capabilities, '--regid', String(gid), '--groups', groups.join(','), '--', ...chroot, ...setuid];
+}
+
+/** Docker's masked and read-only paths in /proc and /sys, as fstab entries after those mounts. */
+function kernelViewMountEntries(under: (p: string) => string, rootless: boolean): FstabEntry[] {
+  const entries: FstabEntry[] = [];
+  for (const path of MASKED_PATHS) {
+    let stats;
+    try {
+      stats = statSync(path);
+    } catch {
+      continue; // this kernel has no such entry
+    }
+    entries.push(
+      stats.isDirectory()
+        ? { source: 'tmpfs', target: under(path), type: 'tmpfs', options: 'ro,nosuid,nodev,noexec' }
+        : { source: '/dev/null', target: under(path), type: 'none', options: 'bind' },
+    );
+  }
+  for (const path of READONLY_PATHS) {
+    if (!existsSync(path)) continue;
+    // Bound onto itself inside the sandbox's own procfs, then remounted read-only.
+    entries.push({ source: under(path), target: under(path), type: 'none', options: rootless ? 'rbind,ro,nosuid,nodev,noexec' : 'rbind,ro' });
+  }
+  return entries;
 }
 
 /**

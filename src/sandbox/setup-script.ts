@@ -4,12 +4,14 @@
  * assembles the rootfs under `root`, mounts /proc, /dev, /sys and the /etc
  * files, then execs the container process:
  *
- *   env -i ENV… [setpriv --regid G --groups …] unshare --root=ROOT --wd=CWD [--setgid G] [--setuid U] -- ARGV…
+ *   env -i ENV… setpriv --inh-caps … --bounding-set … [--regid G --groups …]
+ *       unshare --root=ROOT --wd=CWD [--setgid G] [--setuid U] -- ARGV…
  *
- * (unshare's --root chroots and chdirs, --setgid clears the supplementary
- * groups and sets the gid, --setuid drops root last. Only a user with
- * supplementary groups needs setpriv, to set them while still root. `env -i`
- * stays because shell exports would reorder the environment.)
+ * (setpriv limits the capabilities to Docker's set, taking effect at the
+ * last exec, and sets supplementary groups while still root; unshare's
+ * --root chroots and chdirs, --setgid clears the supplementary groups and
+ * sets the gid, --setuid drops root last. `env -i` stays because shell
+ * exports would reorder the environment.)
  *
  * Every process here costs 1–10 ms depending on the machine's load, so the
  * setup runs as few as it can: two `mount --all` calls, one for the overlay
@@ -79,6 +81,8 @@ export interface SetupScriptInput {
   sourceOverlays?: SourceOverlay[];
   /** /proc, /sys, the per-run /dev dir. */
   systemMounts: MountpointStep[];
+  /** Masked and read-only paths inside /proc and /sys, right after them. */
+  kernelViewMounts?: FstabEntry[];
   /** Device binds, devpts, shm: their mountpoints are in the per-run /dev dir. */
   devMounts: FstabEntry[];
   /**
@@ -147,6 +151,8 @@ export function buildSetupScript(input: SetupScriptInput): string {
   const fstab = run('fstab.mounts');
   out.push(`: > ${fstab}`);
   for (const step of input.systemMounts) out.push(mountpointStep(step, fstab));
+  const kernelView = input.kernelViewMounts ?? [];
+  if (kernelView.length > 0) out.push(`printf %s ${q(kernelView.map(fstabLine).join(''))} >> ${fstab}`);
   if (input.devMounts.length > 0) out.push(`printf %s ${q(input.devMounts.map(fstabLine).join(''))} >> ${fstab}`);
   for (const m of input.laterMounts) {
     out.push('entry' in m ? mountpointStep(m, fstab) : `printf %s ${q(fstabLine(m))} >> ${fstab}`);

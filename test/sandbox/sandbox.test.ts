@@ -304,6 +304,48 @@ describe('isolation', () => {
     rmSync(secretDir, { recursive: true });
   });
 
+  test("root keeps only Docker's default capabilities; a user has none", async () => {
+    const root = await runCollect(spec(['sh', '-c', 'grep -E "^Cap(Inh|Eff|Bnd)" /proc/self/status']));
+    expect(root.stdout).toBe('CapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n');
+    const user = await runCollect(spec(['sh', '-c', 'grep -E "^Cap(Eff|Bnd)" /proc/self/status'], { user: resolveUser('app', userDb(lower)) }));
+    expect(user.stdout).toBe('CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n');
+  });
+
+  // Each probe is harmless even where it succeeds: the mount and the hostname
+  // are the sandbox's own namespaces, and the sysctl write is its current value.
+  test("root cannot mount, rename its host or write sysctls, and Docker's masked /proc files read empty", async () => {
+    const overcommit = readFileSync('/proc/sys/vm/overcommit_memory', 'utf8').trim();
+    const masked = ['/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/kcore'].filter(
+      (f) => existsSync(f) && readFileSync(f).length > 0,
+    );
+    expect(masked.length).toBeGreaterThan(0);
+    const { stdout } = await runCollect(
+      spec([
+        'sh',
+        '-c',
+        [
+          'mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo no-mount',
+          'hostname renamed 2>/dev/null && echo renamed || echo no-rename',
+          `echo ${overcommit} > /proc/sys/vm/overcommit_memory 2>/dev/null && echo sysctl-written || echo no-sysctl`,
+          ...masked.map((f) => `echo "${f} $(wc -c < ${f})"`),
+        ].join('; '),
+      ]),
+    );
+    expect(stdout).toBe(['no-mount', 'no-rename', 'no-sysctl', ...masked.map((f) => `${f} 0`), ''].join('\n'));
+  });
+
+  test("a device node made in the rootfs does not open, so the host's disk stays out of reach", async () => {
+    // The block device under the test's own files, from the host's mount table.
+    const line = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((f) => f[4] && (base === f[4] || base.startsWith(`${f[4] === '/' ? '' : f[4]}/`)))
+      .sort((a, b) => b[4]!.length - a[4]!.length)[0]!;
+    const [major, minor] = line[2]!.split(':');
+    const { stdout } = await runCollect(spec(['sh', '-c', `mknod /disk b ${major} ${minor} && echo made; head -c 16 /disk >/dev/null 2>&1 && echo read || echo refused`]));
+    expect(stdout).toBe('made\nrefused\n');
+  });
+
   test("network 'none' has only a loopback device", async () => {
     const { stdout } = await runCollect(spec(['sh', '-c', 'ls /sys/class/net; cat /proc/net/dev | tail -n +3 | cut -d: -f1'], { network: 'none' }));
     expect(stdout.split('\n').filter(Boolean).map((l) => l.trim())).toEqual(['lo', 'lo']);
