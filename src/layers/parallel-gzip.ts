@@ -125,6 +125,13 @@ export function looksIncompressible(block: Buffer): boolean {
   return true;
 }
 
+/**
+ * Below this a block is deflated on the main thread: a 1 MiB output buffer
+ * and zlib state per stream cost 2-10 ms to set up for a layer of a few
+ * small files, which deflates in well under a millisecond.
+ */
+const SMALL_BLOCK = 256 * 1024;
+
 /** Largest length of one deflate stored block. */
 const STORED_MAX = 65535;
 
@@ -170,7 +177,9 @@ export class ParallelGzipFile implements ChunkSink {
   private crc = 0;
   private rawSize = 0;
   private blobSize = 0;
-  private readonly deflaters: BlockDeflater[];
+  /** Made as blocks need them: a small layer uses none. */
+  private readonly deflaters: Array<BlockDeflater | undefined>;
+  private readonly level: number;
   private nextDeflater = 0;
   private readonly inFlight: BlockInFlight[] = [];
   private readonly spare: Buffer[] = [];
@@ -180,7 +189,8 @@ export class ParallelGzipFile implements ChunkSink {
   constructor(path: string, options: ParallelGzipOptions = {}) {
     this.maxInFlight = options.maxInFlight ?? 4;
     this.fd = openSync(path, 'w');
-    this.deflaters = Array.from({ length: this.maxInFlight }, () => new BlockDeflater(options.level ?? 1));
+    this.level = options.level ?? 1;
+    this.deflaters = new Array<BlockDeflater | undefined>(this.maxInFlight).fill(undefined);
     // A fixed header (no name, mtime 0, OS unix) keeps the blob a function of the data.
     this.emit(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]));
   }
@@ -193,11 +203,16 @@ export class ParallelGzipFile implements ChunkSink {
     let compressed: Promise<Buffer>;
     if (looksIncompressible(chunk)) {
       compressed = Promise.resolve(storedDeflateBlocks(chunk));
+    } else if (chunk.length < SMALL_BLOCK) {
+      // A small layer (or the tail of one): on this thread, with no stream to
+      // set up, which cost more than the compression here.
+      compressed = Promise.resolve(zlib.deflateRawSync(chunk, { level: this.level, finishFlush: zlib.constants.Z_FULL_FLUSH }));
     } else {
       // Streams take blocks in turn, so each has finished its previous block
       // (at most maxInFlight back) before it gets the next.
-      const deflater = this.deflaters[this.nextDeflater]!;
-      this.nextDeflater = (this.nextDeflater + 1) % this.deflaters.length;
+      const slot = this.nextDeflater;
+      this.nextDeflater = (slot + 1) % this.deflaters.length;
+      const deflater = (this.deflaters[slot] ??= new BlockDeflater(this.level));
       compressed = deflater.compress(chunk);
     }
     compressed.catch(() => undefined); // seen when the block's turn comes
@@ -248,7 +263,7 @@ export class ParallelGzipFile implements ChunkSink {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const deflater of this.deflaters) deflater.close();
+    for (const deflater of this.deflaters) deflater?.close();
     closeSync(this.fd);
   }
 }
