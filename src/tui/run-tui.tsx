@@ -52,8 +52,9 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
       // Draw from the top of a clean screen, at the size the terminal has now (resize before remounting).
       stdout.write('\x1b[2J\x1b[H');
       controller.resize(stdout.columns ?? 80, stdout.rows ?? 24);
-      // A quit meanwhile (SIGTERM) needs no workbench any more.
+      // A quit meanwhile (SIGTERM) needs no workbench any more, nor a raw terminal.
       if (!controller.getSnapshot().quitting) instance = mount();
+      else if (stdin.isTTY) stdin.setRawMode(false);
       handingOff = false;
     }
   };

@@ -162,3 +162,42 @@ describe('ShellPane', () => {
     }
   });
 });
+
+describe('the full-screen hand-off', () => {
+  it('gives the terminal back raw, so a late reply to the shell is not echoed onto the workbench', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { handOffTerminal } = await import('../../src/tui/shell/full-screen.js');
+    const screen = await screenWith('/ # ', 20, 3);
+    const rawModes: boolean[] = [];
+    const stdin = Object.assign(new EventEmitter(), {
+      isTTY: true,
+      isRaw: false,
+      setRawMode(mode: boolean) {
+        rawModes.push(mode);
+        this.isRaw = mode;
+        return this;
+      },
+      pause() {},
+      resume() {},
+    });
+    let written = '';
+    const stdout = Object.assign(new EventEmitter(), { columns: 20, rows: 3, write: (data: string) => ((written += data), true) });
+    const toShell: string[] = [];
+    const shell = { screen, onOutput: () => () => undefined, resize: () => undefined, write: (data: string) => toShell.push(data) };
+    const ended = handOffTerminal({
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      shell: shell as never,
+      leaveKey: '\x1d',
+      exited: new Promise(() => undefined),
+    });
+    while (stdin.listenerCount('data') === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    stdin.emit('data', 'ls\r');
+    stdin.emit('data', '\x1d');
+    expect(await ended).toBe('left');
+    expect(toShell).toEqual(['ls\r']);
+    expect(rawModes).toEqual([true]);
+    expect(stdin.isRaw).toBe(true);
+    expect(written).toContain('\x1b[?1049l');
+  });
+});

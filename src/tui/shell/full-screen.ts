@@ -5,6 +5,12 @@
  * go to the pty and its output to the terminal, until the leave key or the
  * shell's exit. The pty follows the terminal's size meanwhile; the caller
  * resizes it back to the pane before it draws the workbench again.
+ *
+ * The terminal stays raw when this ends: the workbench takes it back raw. In
+ * cooked mode, a reply the shell asked the terminal for (busybox ash asks
+ * where the cursor is, ESC[6n) that arrives just after the leave key is
+ * echoed onto the screen, which scrolled the redrawn workbench by a line. A
+ * caller that does not draw again restores cooked mode itself.
  */
 import type { PaneShell } from './pane-shell.js';
 import { ShellScreen } from './shell-screen.js';
@@ -42,7 +48,6 @@ export async function handOffTerminal(options: HandOffOptions): Promise<HandOffE
 
   return new Promise<HandOffEnd>((resolve) => {
     let done = false;
-    const wasRaw = stdin.isTTY ? stdin.isRaw : false;
     const onResize = (): void => shell.resize(...size());
     const onInput = (chunk: Buffer | string): void => {
       const data = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
@@ -57,7 +62,6 @@ export async function handOffTerminal(options: HandOffOptions): Promise<HandOffE
       stdin.off('data', onInput);
       stdout.off('resize', onResize);
       stdin.pause();
-      if (stdin.isTTY) stdin.setRawMode(wasRaw);
       stdout.write(ShellScreen.resetSequence() + LEAVE_ALTERNATE_SCREEN);
       resolve(end);
     };
