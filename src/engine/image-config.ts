@@ -65,7 +65,9 @@ export function commitHistory(config: ImageConfig, createdBy: string, layerCreat
 
 /** The image's `created`, as BuildKit's exporter sets it: the last history entry that has a time. */
 export function imageCreated(config: ImageConfig): string | undefined {
-  return config.history?.findLast((h) => h.created !== undefined)?.created;
+  const history = config.history ?? [];
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.created !== undefined) return history[i]!.created;
+  return undefined;
 }
 
 function containerConfig(config: ImageConfig): ContainerConfig {
