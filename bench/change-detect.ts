@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { changesFromUpperDir } from '../src/layers/index.js';
+import { nativeXattrs } from '../src/layers/native-xattrs.js';
 
 const ROOT = process.env.LAYERLAB_BENCH_LOWER ?? '/tmp/layerlab-bench-lower';
 const RUNS = 20;
@@ -91,5 +92,6 @@ if (process.getuid?.() !== 0) {
 } else {
   await measure(`${FILES} files in 1 lower dir`, makeLowers(1));
   await measure(`${FILES} files over 5 lower dirs`, makeLowers(5));
+  console.log(`xattrs read by: ${nativeXattrs() ? 'the native module (native/xattrs.c)' : 'getfattr (the native module is not built)'}`);
   console.log(`load average now ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
 }
