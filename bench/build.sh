@@ -150,6 +150,9 @@ build_docker() {
 
 timed() { # TOOL DOCKERFILE MODE -> prints ms, or fails with the tool's log
   local t0 t1
+  # Untimed: what the previous tool left to write back goes to disk first, so
+  # no tool pays for the one before it (they run in a fixed order each round).
+  sync
   t0=$(now_ms)
   if ! "build_$1" "$2" "$3"; then
     echo "$1 failed on $2 ($3):" >&2; tail -n 20 "$work/last.log" >&2; return 1
