@@ -218,7 +218,12 @@ describe.skipIf(!canRun)('interrupting a build', () => {
         // gone
       }
     }
-    if (base) rmSync(base, { recursive: true, force: true });
+    // A failed "no mounts left" check leaves the mount it found: detach it
+    // (deepest first) before removing the tree, or the rm goes through it.
+    if (base) {
+      for (const mountpoint of ourMounts().reverse()) execFileSync('umount', ['-l', mountpoint]);
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   test('Ctrl-C mid-RUN: exits promptly and non-zero, no processes, no mounts', async () => {
