@@ -4,16 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DockerignoreError, DockerignoreMatcher } from '../../src/dockerfile/dockerignore.js';
-
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const ALPHABET = ['*', '*', '?', '[', ']', '^', '-', '\\', '/', '/', '!', '#', '.', '..', ':', 'a', 'b', 'd', 'z', ' ',
   '(', '{', '$', '+', '|', '한'];
@@ -21,7 +12,7 @@ const PATHS = ['a', 'a/b', 'b/a', 'a.b', 'ab/c/d', '[a]', 'a*b', '한/a', '.hidd
 
 describe('DockerignoreMatcher on random patterns', () => {
   it('builds or throws DockerignoreError, and then matches without throwing', () => {
-    const next = random(424242);
+    const next = mulberry32(424242);
     let rejected = 0;
     for (let i = 0; i < 5000; i++) {
       const lines: string[] = [];

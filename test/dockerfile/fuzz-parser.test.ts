@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { dumpBuildkitAst } from '../../src/dockerfile/ast-dump.js';
 import { DockerfileError } from '../../src/dockerfile/errors.js';
 import { parseDockerfileBytes } from '../../src/dockerfile/parser.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const parserDir = fileURLToPath(
   new URL('../fixtures/conformance/buildkit/frontend/dockerfile/parser/', import.meta.url),
@@ -26,18 +27,6 @@ function corpus(): Uint8Array[] {
   ) as { TestParseExtractsHeredoc: { dockerfile: string } };
   files.push(new TextEncoder().encode(heredocs.TestParseExtractsHeredoc.dockerfile));
   return files;
-}
-
-/** mulberry32: small, fast and deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -136,7 +125,7 @@ describe('parser fuzzing', () => {
   const files = corpus();
 
   it('throws only DockerfileErrors on random bytes (1500 inputs, seed 1)', () => {
-    const next = rng(1);
+    const next = mulberry32(1);
     const seen = { parsed: 0, rejected: 0 };
     for (let i = 0; i < 1500; i++) seen[check(randomBytes(next), `seed 1 random #${i}`)]++;
     // Both outcomes occur, so the generator reaches past the first error path.
@@ -145,7 +134,7 @@ describe('parser fuzzing', () => {
   });
 
   it('throws only DockerfileErrors on token soups (1500 inputs, seed 2)', () => {
-    const next = rng(2);
+    const next = mulberry32(2);
     const seen = { parsed: 0, rejected: 0 };
     for (let i = 0; i < 1500; i++) seen[check(tokenSoup(next), `seed 2 soup #${i}`)]++;
     expect(seen.parsed).toBeGreaterThan(100);
@@ -153,7 +142,7 @@ describe('parser fuzzing', () => {
   });
 
   it('throws only DockerfileErrors on mutations of the BuildKit corpus (3000 inputs, seed 3)', () => {
-    const next = rng(3);
+    const next = mulberry32(3);
     const seen = { parsed: 0, rejected: 0 };
     for (let i = 0; i < 3000; i++) {
       const source = files[i % files.length]!;

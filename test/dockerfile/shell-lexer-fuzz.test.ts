@@ -5,17 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShellLexError } from '../../src/dockerfile/errors.js';
 import { ShellLex } from '../../src/dockerfile/shell-lexer.js';
-
-/** Small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const ALPHABET = ['$', '{', '}', ':', '-', '+', '?', '#', '%', '/', '\\', '`', "'", '"', '*', '[', ']', ' ', '\t', '\n',
   'A', 'B', 'x', '1', '0', '@', '!', '=', '.', '한', '🐳', '\ufeff', '\r'];
@@ -35,7 +25,7 @@ describe('ShellLex on random input', () => {
   ];
 
   it('returns or throws ShellLexError for 20000 random words', () => {
-    const next = random(20240601);
+    const next = mulberry32(20240601);
     let errors = 0;
     for (let i = 0; i < 20000; i++) {
       const length = Math.floor(next() * 16);
