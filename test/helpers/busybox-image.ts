@@ -22,8 +22,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { ensureRegistry, registryAddress } from './registry.js';
+import { packTar, type PackedEntry } from './tar.js';
 
 export const BUSYBOX_PATH = process.env.LAYERLAB_TEST_BUSYBOX || '/bin/busybox';
 export const TEST_BASE_REPOSITORY = 'layerlab-test/busybox';
@@ -97,19 +98,12 @@ const PASSWD = [
 ].join('\n');
 const GROUP = ['root:x:0:', 'nogroup:x:65534:', 'user:x:1000:', ''].join('\n');
 
-async function buildRootfsTar(busybox: Buffer, applets: string[]): Promise<Buffer> {
-  const pack = tarPack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => {
-    chunks.push(c as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
+function buildRootfsTar(busybox: Buffer, applets: string[]): Promise<Buffer> {
   const base = { mtime: EPOCH, uid: 0, gid: 0, uname: 'root', gname: 'root' };
-  const entry = (header: Partial<Header> & { name: string }, body: Buffer | string = ''): Promise<void> =>
-    new Promise((resolve, reject) => pack.entry({ ...base, ...header }, body, (err) => (err ? reject(err) : resolve())));
+  const entries: PackedEntry[] = [];
+  const entry = (header: Partial<Header> & { name: string }, body: Buffer | string = ''): void => {
+    entries.push({ header: { ...base, ...header }, body });
+  };
 
   const dirs = new Set(['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sbin', 'sys', 'tmp', 'usr', 'usr/bin', 'usr/sbin', 'var']);
   for (const applet of applets) {
@@ -118,18 +112,16 @@ async function buildRootfsTar(busybox: Buffer, applets: string[]): Promise<Buffe
   }
   for (const dir of [...dirs].sort()) {
     const mode = dir === 'tmp' ? 0o1777 : dir === 'root' ? 0o700 : 0o755;
-    await entry({ name: `${dir}/`, type: 'directory', mode });
+    entry({ name: `${dir}/`, type: 'directory', mode });
   }
-  await entry({ name: 'home/user/', type: 'directory', mode: 0o755, uid: 1000, gid: 1000, uname: 'user', gname: 'user' });
-  await entry({ name: 'bin/busybox', type: 'file', mode: 0o755 }, busybox);
-  await entry({ name: 'etc/passwd', type: 'file', mode: 0o644 }, PASSWD);
-  await entry({ name: 'etc/group', type: 'file', mode: 0o644 }, GROUP);
+  entry({ name: 'home/user/', type: 'directory', mode: 0o755, uid: 1000, gid: 1000, uname: 'user', gname: 'user' });
+  entry({ name: 'bin/busybox', type: 'file', mode: 0o755 }, busybox);
+  entry({ name: 'etc/passwd', type: 'file', mode: 0o644 }, PASSWD);
+  entry({ name: 'etc/group', type: 'file', mode: 0o644 }, GROUP);
   for (const applet of applets) {
-    await entry({ name: applet, type: 'symlink', linkname: '/bin/busybox', mode: 0o777 });
+    entry({ name: applet, type: 'symlink', linkname: '/bin/busybox', mode: 0o777 });
   }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return packTar(entries);
 }
 
 let built: Promise<BusyboxImage> | undefined;

@@ -6,8 +6,9 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pack, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { afterEach, beforeEach } from 'vitest';
+import { packTar } from '../../helpers/tar.js';
 
 export type EntrySpec =
   | string
@@ -92,19 +93,7 @@ export type TarEntry = Partial<Header> & { name: string; body?: string };
 
 /** A tar archive of `entries` (mtime 2017-07-14 unless given), built with tar-stream. */
 export async function tarOf(entries: TarEntry[]): Promise<Buffer> {
-  const archive = pack();
-  const collected = (async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of archive) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  })();
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      archive.entry({ mtime: new Date(1_500_000_000_000), ...header }, body ?? '', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  archive.finalize();
-  return collected;
+  return packTar(entries.map(({ body, ...header }) => ({ header: { mtime: new Date(1_500_000_000_000), ...header }, body })));
 }
 
 /**

@@ -6,33 +6,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
 import type { Store } from '../../../src/image/store.js';
 import { MediaTypes } from '../../../src/image/oci-types.js';
 import { normalizeReference } from '../../../src/image/reference.js';
+import { packTar } from '../../helpers/tar.js';
 
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
 export async function tarOf(files: Record<string, string | Buffer>): Promise<Buffer> {
-  const pack = tarPack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => {
-    chunks.push(c as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const [name, content] of Object.entries(files)) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content, (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return packTar(Object.entries(files).map(([name, body]) => ({ header: { name, mode: 0o644, mtime: new Date(0) }, body })));
 }
 
 export interface SyntheticImage {
