@@ -7,9 +7,9 @@
  * file-step worker (file-step-worker.ts) calls these inside one, with
  * `userxattr`, so its mounts never appear on the host.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExternalCommandError, runCommand } from '../image/external-command.js';
 
 /**
  * mount and umount run in a process group of their own: a Ctrl-C at the
@@ -17,18 +17,7 @@ import { join } from 'node:path';
  * mount(2) would leave a mount nobody knows about. layerlab's own Ctrl-C
  * handling cancels the step and unmounts.
  */
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(Object.assign(new Error(`${command} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`), { stderr }));
-    });
-  });
-}
+const run = (command: string, args: string[]): Promise<void> => runCommand(command, args, { detached: true });
 
 export const mountDirPrefix = 'mnt-';
 
@@ -48,7 +37,7 @@ async function mountOverlay(options: string, target: string): Promise<void> {
   try {
     await run('mount', args);
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
+    const stderr = err instanceof ExternalCommandError ? err.stderr.trim() : '';
     throw new HostMountError(`could not mount the step's overlay: ${stderr || (err as Error).message}`, 'mount', args);
   }
 }

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { runCommand } from './external-command.js';
 
 /**
  * Write a file so that readers see either the old content or the whole new
@@ -46,17 +46,5 @@ export async function syncDirectory(dir: string): Promise<void> {
  * per file, and still guarantees the renamed dir is complete on disk.
  */
 export function syncFileSystem(path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sync', ['-f', path], (err, _stdout, stderr) => {
-      if (err) reject(new ExternalCommandError('sync', ['-f', path], stderr || err.message));
-      else resolve();
-    });
-  });
-}
-
-export class ExternalCommandError extends Error {
-  constructor(readonly command: string, readonly args: string[], detail: string) {
-    super(`${command} failed: ${detail.trim()}`);
-    this.name = 'ExternalCommandError';
-  }
+  return runCommand('sync', ['-f', path]);
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ExternalCommandError } from './atomic-file.js';
+import { runCommand } from './external-command.js';
 import { decompressLayer, drainOrClose, type DetectedCompression } from './layer-compression.js';
 import {
   entryPathComponents,
@@ -306,7 +305,7 @@ class LayerApplier {
         if (existing) await rm(path, { recursive: true, force: true });
         const kind = header.type === 'character-device' ? 'c' : 'b';
         try {
-          await run('mknod', ['-m', mode.toString(8), path, kind, String(header.devmajor ?? 0), String(header.devminor ?? 0)]);
+          await runCommand('mknod', ['-m', mode.toString(8), path, kind, String(header.devmajor ?? 0), String(header.devminor ?? 0)]);
         } catch (err) {
           // Inside a user namespace uid 0 still cannot make devices; Docker skips them there too.
           this.warn('device-skipped', name, `device node ${name} skipped: ${(err as Error).message}`);
@@ -317,7 +316,7 @@ class LayerApplier {
       }
       case 'fifo': {
         if (existing) await rm(path, { recursive: true, force: true });
-        await run('mknod', ['-m', mode.toString(8), path, 'p']);
+        await runCommand('mknod', ['-m', mode.toString(8), path, 'p']);
         await this.setMetadata(path, header, mode);
         return true;
       }
@@ -445,22 +444,6 @@ function depth(relative: string): number {
   return relative === '' ? 0 : relative.split('/').length;
 }
 
-function run(command: string, args: string[], input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (err) => reject(new ExternalCommandError(command, args, err.message)));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new ExternalCommandError(command, args, stderr || `exit status ${code}`));
-    });
-    // mknod and sh may exit before reading stdin; the exit status tells what happened, so an EPIPE here is noise.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
-}
-
 /** One `mknod` per path would mean thousands of processes for a big cleanup layer; batch them in one shell. */
 async function makeOverlayWhiteouts(paths: string[]): Promise<void> {
   const script = 'for p; do mknod "$p" c 0 0 || exit 1; done';
@@ -472,7 +455,7 @@ async function makeOverlayWhiteouts(paths: string[]): Promise<void> {
       bytes += paths[start]!.length + 1;
       start++;
     }
-    await run('sh', ['-c', script, 'sh', ...batch]);
+    await runCommand('sh', ['-c', script, 'sh', ...batch]);
   }
 }
 
@@ -491,7 +474,7 @@ async function setXattrs(xattrs: Array<{ path: string; name: string; value: Buff
     for (const { name, value } of list) dump += `${quoteForAttr(name)}=0x${value.toString('hex')}\n`;
     dump += '\n';
   }
-  await run('setfattr', ['-h', '--restore=-'], dump);
+  await runCommand('setfattr', ['-h', '--restore=-'], { input: dump });
 }
 
 /** The escaping getfattr uses and setfattr undoes: backslash-octal for bytes outside printable ASCII, "\" and "=". */
