@@ -281,28 +281,34 @@ function identityArgs(spec: RunSpec, mapping: IdMapping, root: string): string[]
   return [...capabilities, '--regid', String(gid), '--groups', groups.join(','), '--', ...chroot, ...setuid];
 }
 
+/** Which of Docker's masked and read-only paths this kernel has (a dir or not); the same for every run. */
+let kernelView: { masked: Array<{ path: string; dir: boolean }>; readonly: string[] } | undefined;
+
+function hostKernelView(): NonNullable<typeof kernelView> {
+  if (kernelView) return kernelView;
+  const masked: Array<{ path: string; dir: boolean }> = [];
+  for (const path of MASKED_PATHS) {
+    try {
+      masked.push({ path, dir: statSync(path).isDirectory() });
+    } catch {
+      // this kernel has no such entry
+    }
+  }
+  return (kernelView = { masked, readonly: READONLY_PATHS.filter((path) => existsSync(path)) });
+}
+
 /** Docker's masked and read-only paths in /proc and /sys, as fstab entries after those mounts. */
 function kernelViewMountEntries(under: (p: string) => string, rootless: boolean): FstabEntry[] {
-  const entries: FstabEntry[] = [];
-  for (const path of MASKED_PATHS) {
-    let stats;
-    try {
-      stats = statSync(path);
-    } catch {
-      continue; // this kernel has no such entry
-    }
-    entries.push(
-      stats.isDirectory()
+  const { masked, readonly } = hostKernelView();
+  return [
+    ...masked.map(({ path, dir }) =>
+      dir
         ? { source: 'tmpfs', target: under(path), type: 'tmpfs', options: 'ro,nosuid,nodev,noexec' }
         : { source: '/dev/null', target: under(path), type: 'none', options: 'bind' },
-    );
-  }
-  for (const path of READONLY_PATHS) {
-    if (!existsSync(path)) continue;
+    ),
     // Bound onto itself inside the sandbox's own procfs, then remounted read-only.
-    entries.push({ source: under(path), target: under(path), type: 'none', options: rootless ? 'rbind,ro,nosuid,nodev,noexec' : 'rbind,ro' });
-  }
-  return entries;
+    ...readonly.map((path) => ({ source: under(path), target: under(path), type: 'none', options: rootless ? 'rbind,ro,nosuid,nodev,noexec' : 'rbind,ro' })),
+  ];
 }
 
 /**
