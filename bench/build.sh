@@ -15,15 +15,14 @@
 # each round, so load drift on a shared machine hits them alike.
 #
 # The tools:
-#   layerlab  node bin/layerlab.js build (after `npm run build`), its own store
+#   layerlab  bin/layerlab.js build run as a program, as the installed `layerlab`
+#             runs (after `npm run build`), its own store
 #   buildah   Debian's, --storage-driver overlay, --isolation chroot, --layers,
 #             its own --root/--runroot under the work dir
 #   docker    a dockerd started here with its own data/exec roots and socket,
 #             --iptables=false --bridge=none; DOCKER_BUILDKIT=1 with Debian's
 #             docker CLI (buildx is not needed); RUN uses --network host
 #             because there is no bridge
-#   layerlab-no-extra-ca  layerlab again with NODE_EXTRA_CA_CERTS unset, only when
-#             it is set (Node parses those certificates before any script runs)
 # A tool that is missing or cannot start is reported and left out.
 # The base is made once by layerlab (scripts/make-example-base.sh), saved as a
 # docker-archive and loaded into buildah and docker, so all three build FROM
@@ -56,7 +55,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 # ---- the base image and the Dockerfiles ------------------------------------
 export LAYERLAB_ROOT="$work/layerlab-root"
 [ -f "$repo/dist/cli/main.js" ] || { echo "build first: npm run build" >&2; exit 2; }
-layerlab() { node "$repo/bin/layerlab.js" "$@"; }
+layerlab() { "$repo/bin/layerlab.js" "$@"; }
 "$repo/scripts/make-example-base.sh" >/dev/null
 layerlab save layerlab/busybox:latest -o "$work/base.tar" --format docker >/dev/null
 
@@ -92,21 +91,6 @@ build_layerlab() { # DOCKERFILE no-cache|cached
   local flags=(); [ "$2" = no-cache ] && flags=(--no-cache)
   layerlab build --progress plain "${flags[@]}" -f "$ctx/$1.Dockerfile" -t "bench/$1:latest" "$ctx" >"$work/last.log" 2>&1
 }
-# Node 20 reads and parses every certificate in NODE_EXTRA_CA_CERTS before it
-# runs any script (40 of its 62 ms on a machine that sets it to the system
-# bundle). When it is set, layerlab is also measured without it, as a second,
-# clearly named column; the ratios use the first.
-layerlab_variants=(layerlab)
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
-  tools+=(layerlab-no-extra-ca)
-  layerlab_variants+=(layerlab-no-extra-ca)
-fi
-build_layerlab-no-extra-ca() {
-  local flags=(); [ "$2" = no-cache ] && flags=(--no-cache)
-  env -u NODE_EXTRA_CA_CERTS node "$repo/bin/layerlab.js" build --progress plain "${flags[@]}" \
-    -f "$ctx/$1.Dockerfile" -t "bench/$1:latest" "$ctx" >"$work/last.log" 2>&1
-}
-
 buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 if command -v buildah >/dev/null && [ "$(id -u)" = 0 ]; then
   mkdir -p "$work/buildah"
@@ -166,7 +150,8 @@ echo "bench/build.sh: ${runs} runs each; tools: ${tools[*]}; $(nproc) cores; loa
 node_start() { # median ms of `node -e 0`, the floor under every layerlab command
   for _ in $(seq 9); do local t0; t0=$(now_ms); "$@" node -e 0; echo $(( $(now_ms) - t0 )); done | median
 }
-echo "node -e 0 (Node's own start-up): $(node_start env) ms$([ -n "${NODE_EXTRA_CA_CERTS:-}" ] && echo "; without NODE_EXTRA_CA_CERTS: $(node_start env -u NODE_EXTRA_CA_CERTS) ms")"
+# bin/layerlab.js starts Node without NODE_EXTRA_CA_CERTS (see src/image/trusted-fetch.ts), so the second figure is its floor.
+echo "node -e 0 (Node's own start-up): $(node_start env) ms$([ -n "${NODE_EXTRA_CA_CERTS:-}" ] && echo "; without NODE_EXTRA_CA_CERTS, as layerlab starts it: $(node_start env -u NODE_EXTRA_CA_CERTS) ms")"
 declare -A result
 for df in "${dockerfiles[@]}"; do
   for mode in no-cache cached; do
@@ -184,8 +169,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 printf '%-11s %-9s' Dockerfile mode
-others=()
-for tool in "${tools[@]}"; do [[ " ${layerlab_variants[*]} " == *" $tool "* ]] || others+=("$tool"); done
+others=("${tools[@]:1}")
 width() { local w=$(( ${#1} + 3 )); [ "$w" -lt 10 ] && w=10; echo "$w"; }
 for tool in "${tools[@]}"; do printf ' %*s' "$(width "$tool")" "$tool ms"; done
 for tool in "${others[@]}"; do printf ' %14s' "layerlab/$tool"; done

@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/bin/sh
+":" //; [ -n "${NODE_EXTRA_CA_CERTS-}" ] && case "${NODE_OPTIONS-}" in *openssl-ca*) false ;; esac && { LAYERLAB_DEFERRED_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export LAYERLAB_DEFERRED_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; }
+":" //; exec node "$0" "$@"
+// Run as a program, the two lines above are sh: Node 20 parses every certificate in NODE_EXTRA_CA_CERTS
+// before any script runs (40 ms on a machine that names the system bundle), so Node starts without it and
+// src/image/trusted-fetch.ts trusts the file at the first HTTPS request. Child processes get it back.
+// To Node they are two string statements.
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from './bundle-loader.js';
@@ -11,6 +17,13 @@ const mtime = (path) => {
     return -1;
   }
 };
+
+const deferredExtraCaCerts = process.env.LAYERLAB_DEFERRED_EXTRA_CA_CERTS;
+if (deferredExtraCaCerts !== undefined) {
+  delete process.env.LAYERLAB_DEFERRED_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = deferredExtraCaCerts;
+  globalThis[Symbol.for('layerlab.deferredExtraCaCerts')] = deferredExtraCaCerts;
+}
 
 // vm code cannot import(); the bundle loads the workbench's ES modules through this (src/cli/esm-import.ts).
 globalThis[Symbol.for('layerlab.importEsm')] = (href) => import(href);

@@ -10,6 +10,7 @@ import { chmodSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { CopyOptionError, RemoteSourceError, type CopyCommandName } from './errors.js';
+import { trustedFetch } from '../../image/trusted-fetch.js';
 import type { FetchResponse } from './types.js';
 
 const DIGEST_LENGTHS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -51,7 +52,7 @@ export interface Download {
 export type Fetcher = (url: string) => Promise<FetchResponse>;
 
 export async function fetchBody(url: URL, written: string, command: CopyCommandName, fetcher: Fetcher | undefined): Promise<{ body: Buffer; lastModified: Date | undefined }> {
-  const doFetch: Fetcher = fetcher ?? ((u) => fetch(u));
+  const doFetch: Fetcher = fetcher ?? ((u) => trustedFetch(u));
   let response: FetchResponse;
   let body: Buffer;
   try {

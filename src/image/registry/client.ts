@@ -12,6 +12,7 @@
  *   so a registry token never leaks to a third party.
  * It knows nothing of manifests or blobs; see manifest.ts, pull.ts, push.ts.
  */
+import { trustedFetch } from '../trusted-fetch.js';
 import type { RegistryCredentials } from './docker-config.js';
 import { loadCredentials } from './docker-config.js';
 import type { Endpoint } from './endpoint.js';
@@ -165,7 +166,7 @@ export class RegistryClient {
     for (let hop = 0; ; hop++) {
       const sendHeaders = { ...headers };
       if (new URL(current).host !== origin) delete sendHeaders.Authorization;
-      const res = await fetch(current, {
+      const res = await trustedFetch(current, {
         method: currentMethod,
         headers: sendHeaders,
         ...(currentBody !== undefined ? { body: currentBody } : {}),
@@ -238,7 +239,7 @@ export class RegistryClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { headers, redirect: 'follow' });
+        res = await trustedFetch(url, { headers, redirect: 'follow' });
       } catch (err) {
         if (attempt < this.attempts && isTransientNetworkError(err)) {
           await this.backoff(attempt);
