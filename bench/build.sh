@@ -4,6 +4,8 @@
 # A benchmark: prints medians and ratios, asserts nothing.
 #
 #   bench/build.sh [RUNS]        default 5; run as root (buildah and dockerd need it here)
+#   BENCH_DIR=/dev/shm bench/build.sh   every tool's storage and the context on another
+#                                filesystem (default /tmp); see bench/README.md
 #
 # Dockerfiles (written under the work dir):
 #   realistic  ENV/WORKDIR/LABEL/EXPOSE/USER/CMD, 4 RUN steps writing files,
@@ -30,7 +32,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-5}"
-work="$(mktemp -d /tmp/layerlab-bench-build-XXXXXX)"
+work="$(mktemp -d "${BENCH_DIR:-/tmp}/layerlab-bench-build-XXXXXX")"
 dockerd_pid=""
 
 cleanup() {
@@ -146,7 +148,7 @@ timed() { # TOOL DOCKERFILE MODE -> prints ms, or fails with the tool's log
 }
 
 # ---- measure ---------------------------------------------------------------
-echo "bench/build.sh: ${runs} runs each; tools: ${tools[*]}; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench/build.sh: ${runs} runs each; tools: ${tools[*]}; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); storage on $(stat -f -c %T "$work") ($work)"
 node_start() { # median ms of `node -e 0`, the floor under every layerlab command
   for _ in $(seq 9); do local t0; t0=$(now_ms); "$@" node -e 0; echo $(( $(now_ms) - t0 )); done | median
 }

@@ -13,7 +13,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { rootCertificates } from 'node:tls';
 
 const deferredKey = Symbol.for('layerlab.deferredExtraCaCerts');
 let settled = false;
@@ -36,7 +35,10 @@ function trustDeferredExtraCaCerts(): void {
     process.emitWarning(`Ignoring extra certs from \`${path}\`, load failed: ${(err as Error).message}`);
     return;
   }
+  // Loaded here, not imported: node:tls alone takes 6 ms to load, and most commands make no HTTPS request.
+  const load = createRequire(import.meta.url);
+  const { rootCertificates } = load('node:tls') as typeof import('node:tls');
   // undici is what Node's fetch is built on; its global dispatcher is the one Node's fetch uses.
-  const undici = createRequire(import.meta.url)('undici') as typeof import('undici');
+  const undici = load('undici') as typeof import('undici');
   undici.setGlobalDispatcher(new undici.Agent({ connect: { ca: [...rootCertificates, extra] } }));
 }
