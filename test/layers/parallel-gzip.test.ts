@@ -49,7 +49,7 @@ describe('storedDeflateBlocks', () => {
   it('inflates back to the input at every size around the 64 KiB limit', () => {
     for (const size of [0, 1, 65534, 65535, 65536, 3 * 65535, 3 * 65535 + 7]) {
       const raw = randomBytes(size);
-      const stream = Buffer.concat([storedDeflateBlocks(raw), Buffer.from([0x03, 0x00])]);
+      const stream = Buffer.concat([...storedDeflateBlocks(raw), Buffer.from([0x03, 0x00])]);
       expect(zlib.inflateRawSync(stream).equals(raw)).toBe(true);
     }
   });
