@@ -6,10 +6,15 @@
  * next start. Needs root, or a private user+mount namespace: the rootless
  * file-step worker (file-step-worker.ts) calls these inside one, with
  * `userxattr`, so its mounts never appear on the host.
+ *
+ * mount(2) and umount2(2) are called directly (native/mount.c) where the
+ * addon built: mount(8) and umount(8) cost 4-5 ms each per file step.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExternalCommandError, runCommand } from '../image/external-command.js';
+import { nativeMount } from './native-mount.js';
 
 /**
  * mount and umount run in a process group of their own: a Ctrl-C at the
@@ -32,14 +37,25 @@ export class HostMountError extends Error {
   }
 }
 
-async function mountOverlay(options: string, target: string): Promise<void> {
-  const args = ['-t', 'overlay', 'overlay', '-o', options, target];
+/** `dirs` are the overlay's own dirs, to name the one that is missing when the mount fails. */
+async function mountOverlay(options: string, readOnly: boolean, target: string, dirs: string[]): Promise<void> {
+  const args = ['-t', 'overlay', 'overlay', '-o', readOnly ? `ro,${options}` : options, target];
+  const native = nativeMount();
   try {
-    await run('mount', args);
+    if (native) native.mount('overlay', target, 'overlay', readOnly ? native.MS_RDONLY : 0, options);
+    else await run('mount', args);
   } catch (err) {
+    const missing = dirs.find((dir) => !existsSync(dir));
     const stderr = err instanceof ExternalCommandError ? err.stderr.trim() : '';
-    throw new HostMountError(`could not mount the step's overlay: ${stderr || (err as Error).message}`, 'mount', args);
+    const why = missing ? `${missing} does not exist` : stderr || (err as Error).message;
+    throw new HostMountError(`could not mount the step's overlay: ${why}`, 'mount', args);
   }
+}
+
+async function unmount(target: string, lazily: boolean): Promise<void> {
+  const native = nativeMount();
+  if (native) native.umount(target, lazily ? native.MNT_DETACH : 0);
+  else await run('umount', lazily ? ['-l', target] : [target]);
 }
 
 /** Escapes a path for overlayfs' comma- and colon-separated options. */
@@ -79,6 +95,8 @@ export async function mountWritable(
   const lowers = lowerDirs.length > 0 ? lowerDirs : [await emptyDir(base)];
   await mountOrClean(
     `lowerdir=${lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(upperDir)},workdir=${escapeOverlayPath(workDir)},volatile${options.userxattr ? ',userxattr' : ''}`,
+    false,
+    [...lowers, upperDir, workDir],
     base,
     merged,
   );
@@ -93,14 +111,14 @@ export async function mountReadOnly(tmpDir: string, lowerDirs: string[], options
   // overlayfs wants two lower dirs when there is no upper dir.
   const lowers = [...lowerDirs];
   while (lowers.length < 2) lowers.push(await emptyDir(base, `empty${lowers.length}`));
-  await mountOrClean(`ro,lowerdir=${lowers.map(escapeOverlayPath).join(':')}${options.userxattr ? ',userxattr' : ''}`, base, merged);
+  await mountOrClean(`lowerdir=${lowers.map(escapeOverlayPath).join(':')}${options.userxattr ? ',userxattr' : ''}`, true, lowers, base, merged);
   return { path: merged, release: () => unmountAndRemove(base, merged) };
 }
 
 /** Mounts, or on failure leaves nothing: not the dir, and not a mount the failed `mount` may have made. */
-async function mountOrClean(options: string, base: string, merged: string): Promise<void> {
+async function mountOrClean(options: string, readOnly: boolean, dirs: string[], base: string, merged: string): Promise<void> {
   try {
-    await mountOverlay(options, merged);
+    await mountOverlay(options, readOnly, merged, dirs);
   } catch (err) {
     await unmountAndRemove(base, merged);
     throw err;
@@ -115,10 +133,10 @@ async function emptyDir(base: string, name = 'empty'): Promise<string> {
 
 async function unmountAndRemove(base: string, merged: string): Promise<void> {
   try {
-    await run('umount', [merged]);
+    await unmount(merged, false);
   } catch {
     // Busy (a process still has it open): detach now, the kernel frees it later.
-    await run('umount', ['-l', merged]).catch(() => undefined);
+    await unmount(merged, true).catch(() => undefined);
   }
   await rm(base, { recursive: true, force: true });
 }
@@ -138,7 +156,7 @@ export async function sweepHostMounts(tmpDir: string): Promise<number> {
     .filter((mp): mp is string => !!mp && decodeMountPath(mp).startsWith(prefix))
     .map(decodeMountPath)
     .sort((a, b) => b.length - a.length);
-  for (const mp of stale) await run('umount', ['-l', mp]).catch(() => undefined);
+  for (const mp of stale) await unmount(mp, true).catch(() => undefined);
   return stale.length;
 }
 

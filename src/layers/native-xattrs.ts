@@ -1,11 +1,8 @@
 /**
- * The native xattr reader (native/xattrs.c, built by `npm ci` through
- * node-gyp into build/Release). Absent when it did not build, for example
- * without a C compiler: callers then fall back to getfattr.
+ * The native xattr reader (native/xattrs.c). Absent when it did not build:
+ * callers then fall back to getfattr.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from './native-addon.js';
 
 /** Per path: [name, value, name, value, ...], or null when it has none or cannot be read. */
 type NameValueList = Array<string | Buffer>;
@@ -19,20 +16,6 @@ export interface NativeXattrs {
 let loaded: NativeXattrs | null | undefined;
 
 export function nativeXattrs(): NativeXattrs | undefined {
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) loaded = loadNativeAddon<NativeXattrs>('layerlab_xattrs') ?? null;
   return loaded ?? undefined;
-}
-
-function load(): NativeXattrs | null {
-  // From dist/layers/ (tsc output) or dist/cli/commands/ (the CLI bundle).
-  for (const relative of ['../../build/Release/layerlab_xattrs.node', '../../../build/Release/layerlab_xattrs.node']) {
-    const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (!existsSync(path)) continue;
-    try {
-      return createRequire(import.meta.url)(path) as NativeXattrs;
-    } catch {
-      return null; // built for another Node: getfattr still works
-    }
-  }
-  return null;
 }
