@@ -17,6 +17,8 @@
 # each round, so load drift on a shared machine hits them alike.
 #
 # The tools:
+#   no-tool   the floor: the Dockerfile's WORKDIR, COPY and RUN work on bare
+#             overlays with no tool at all (bench/no-tool-build.sh); no-cache only
 #   layerlab  bin/layerlab.js build run as a program, as the installed `layerlab`
 #             runs (after `npm run build`), its own store
 #   buildah   Debian's, --storage-driver overlay, --isolation chroot, --layers,
@@ -93,6 +95,17 @@ build_layerlab() { # DOCKERFILE no-cache|cached
   local flags=(); [ "$2" = no-cache ] && flags=(--no-cache)
   layerlab build --progress plain "${flags[@]}" -f "$ctx/$1.Dockerfile" -t "bench/$1:latest" "$ctx" >"$work/last.log" 2>&1
 }
+# The floor, over the same base layer, unpacked from the docker-archive.
+base_rootfs="$work/no-tool-base"
+mkdir -p "$work/base-archive" "$base_rootfs"
+tar -xf "$work/base.tar" -C "$work/base-archive"
+tar -xf "$work/base-archive/$(node -p "require('$work/base-archive/manifest.json')[0].Layers[0]")" -C "$base_rootfs"
+tools+=(no-tool)
+build_no-tool() {
+  [ "$2" = cached ] && return 0 # there is nothing to cache; reported as -
+  "$repo/bench/no-tool-build.sh" "$ctx/$1.Dockerfile" "$ctx" "$base_rootfs" "$work/no-tool" >"$work/last.log" 2>&1
+}
+
 buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 if command -v buildah >/dev/null && [ "$(id -u)" = 0 ]; then
   mkdir -p "$work/buildah"
@@ -164,6 +177,7 @@ for df in "${dockerfiles[@]}"; do
       for tool in "${tools[@]}"; do timed "$tool" "$df" "$mode" >> "$work/times.$tool.$df.$mode"; done
     done
     for tool in "${tools[@]}"; do result[$tool.$df.$mode]=$(median < "$work/times.$tool.$df.$mode"); done
+    [ "$mode" = cached ] && result[no-tool.$df.$mode]=-
   done
 done
 
