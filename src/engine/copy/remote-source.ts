@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { CopyOptionError, RemoteSourceError, type CopyCommandName } from './errors.js';
 import { trustedFetch } from '../../image/trusted-fetch.js';
+import { CopyOptionError, RemoteSourceError, type CopyCommandName } from './errors.js';
 import type { FetchResponse } from './types.js';
 
 const DIGEST_LENGTHS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
