@@ -47,7 +47,8 @@ async function mountOverlay(options: string, readOnly: boolean, target: string, 
   } catch (err) {
     const missing = dirs.find((dir) => !existsSync(dir));
     const stderr = err instanceof ExternalCommandError ? err.stderr.trim() : '';
-    const why = missing ? `${missing} does not exist` : stderr || (err as Error).message;
+    // overlayfs says why it refused a mount only in the kernel log, as mount(8) would point out.
+    const why = missing ? `${missing} does not exist` : stderr || `${(err as Error).message} (dmesg may say why)`;
     throw new HostMountError(`could not mount the step's overlay: ${why}`, 'mount', args);
   }
 }
