@@ -11,41 +11,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <node_api.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
-#define CHECK(call)                                                                \
-  do {                                                                             \
-    if ((call) != napi_ok) {                                                       \
-      napi_throw_error(env, NULL, "layerlab mount: N-API call failed: " #call);    \
-      return NULL;                                                                 \
-    }                                                                              \
-  } while (0)
-
-/* A copy of string argument `value` in *out (free it), or NULL after throwing. */
-static char *string_arg(napi_env env, napi_value value, const char *what) {
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
-    char message[128];
-    snprintf(message, sizeof message, "layerlab mount: %s must be a string", what);
-    napi_throw_type_error(env, NULL, message);
-    return NULL;
-  }
-  char *text = malloc(length + 1);
-  if (!text) {
-    napi_throw_error(env, NULL, "layerlab mount: out of memory");
-    return NULL;
-  }
-  if (napi_get_value_string_utf8(env, value, text, length + 1, &length) != napi_ok) {
-    free(text);
-    napi_throw_error(env, NULL, "layerlab mount: N-API call failed");
-    return NULL;
-  }
-  return text;
-}
+#define ADDON "layerlab mount"
+#include "napi-args.h"
 
 static void throw_errno(napi_env env, int error, const char *call, const char *target) {
   const char *name = strerrorname_np(error);
@@ -64,16 +34,10 @@ static void throw_errno(napi_env env, int error, const char *call, const char *t
 }
 
 static napi_value do_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) {
-    napi_throw_type_error(env, NULL, "layerlab mount: mount(source, target, fstype, flags, data)");
-    return NULL;
-  }
   uint32_t flags = 0;
-  if (napi_get_value_uint32(env, argv[3], &flags) != napi_ok) {
-    napi_throw_type_error(env, NULL, "layerlab mount: flags must be a number");
+  if (exact_args(env, info, 5, argv, ADDON ": mount(source, target, fstype, flags, data)") != 0 ||
+      uint32_arg(env, argv[3], "flags", &flags) != 0) {
     return NULL;
   }
   char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
@@ -89,16 +53,9 @@ static napi_value do_mount(napi_env env, napi_callback_info info) {
 }
 
 static napi_value do_umount(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 2) {
-    napi_throw_type_error(env, NULL, "layerlab mount: umount(target, flags)");
-    return NULL;
-  }
   uint32_t flags = 0;
-  if (napi_get_value_uint32(env, argv[1], &flags) != napi_ok) {
-    napi_throw_type_error(env, NULL, "layerlab mount: flags must be a number");
+  if (exact_args(env, info, 2, argv, ADDON ": umount(target, flags)") != 0 || uint32_arg(env, argv[1], "flags", &flags) != 0) {
     return NULL;
   }
   char *target = string_arg(env, argv[0], "target");
@@ -116,7 +73,7 @@ NAPI_MODULE_INIT() {
       napi_set_named_property(env, exports, "umount", fn) != napi_ok ||
       napi_create_uint32(env, MS_RDONLY, &value) != napi_ok || napi_set_named_property(env, exports, "MS_RDONLY", value) != napi_ok ||
       napi_create_uint32(env, MNT_DETACH, &value) != napi_ok || napi_set_named_property(env, exports, "MNT_DETACH", value) != napi_ok) {
-    napi_throw_error(env, NULL, "layerlab mount: could not set up the module");
+    napi_throw_error(env, NULL, ADDON ": could not set up the module");
     return NULL;
   }
   return exports;

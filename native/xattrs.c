@@ -19,13 +19,8 @@
 #include <string.h>
 #include <sys/xattr.h>
 
-#define CHECK(call)                                                                  \
-  do {                                                                               \
-    if ((call) != napi_ok) {                                                         \
-      napi_throw_error(env, NULL, "layerlab xattrs: N-API call failed: " #call);     \
-      return NULL;                                                                   \
-    }                                                                                \
-  } while (0)
+#define ADDON "layerlab xattrs"
+#include "napi-args.h"
 
 /* Names and values of one path; *out is left NULL when it has none. Returns 0, or -1 after throwing. */
 static int list_path(napi_env env, const char *path, napi_value *out) {
@@ -106,21 +101,6 @@ fail:
   return -1;
 }
 
-static char *string_arg(napi_env env, napi_value value) {
-  size_t len;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "layerlab xattrs: a path must be a string");
-    return NULL;
-  }
-  char *text = malloc(len + 1);
-  if (!text) {
-    napi_throw_error(env, NULL, "layerlab xattrs: out of memory");
-    return NULL;
-  }
-  napi_get_value_string_utf8(env, value, text, len + 1, &len);
-  return text;
-}
-
 static napi_value read_xattrs(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -138,7 +118,7 @@ static napi_value read_xattrs(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < count; i++) {
     napi_value item;
     CHECK(napi_get_element(env, argv[0], i, &item));
-    char *path = string_arg(env, item);
+    char *path = string_arg(env, item, "a path");
     if (!path) return NULL;
     napi_value pairs;
     int failed = list_path(env, path, &pairs);
@@ -186,7 +166,7 @@ static napi_value read_xattrs_tree(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "layerlab xattrs: readXattrsTree takes a directory");
     return NULL;
   }
-  char *dir = string_arg(env, argv[0]);
+  char *dir = string_arg(env, argv[0], "a path");
   if (!dir) return NULL;
   napi_value result;
   if (napi_create_array(env, &result) != napi_ok) {
